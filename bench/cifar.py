@@ -13,6 +13,8 @@ would give the float32 row. Accuracies are on the CIFAR-10 test set of the JPEG 
 import argparse, datetime, os, platform, sys, time, warnings
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from common import cpu_model
 import numpy as np
 import torch
 import fastai, sklearn
@@ -174,8 +176,7 @@ def main(argv=None):
     out = a.out or (None if a.quick else str(Path(__file__).parent/'results'/'cifar.md'))
     if out:
         cmd = 'python bench/cifar.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
-        cpu = next((l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
-              if Path('/proc/cpuinfo').exists() else platform.processor()
+        cpu = cpu_model()
         load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
         md = ("# CIFAR-10 on a CPU budget: distillation, compressed soft labels and fusion\n\n" + md +
               f"\n\nMachine: {os.cpu_count()} CPU cores ({cpu}), shared with other jobs (1-minute load average {load:.1f} at the end "

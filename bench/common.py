@@ -12,6 +12,15 @@ def cpu_model() -> str:
     except OSError: pass
     return platform.processor() or 'unknown CPU'
 
+def status_kb(field:str) -> int:
+    "A field of /proc/self/status in kB (Linux), e.g. 'VmRSS' (current resident memory) or 'VmHWM' (its peak)."
+    for l in open('/proc/self/status'):
+        if l.startswith(field + ':'): return int(l.split()[1])
+
+def reset_peak_rss():
+    "Reset VmHWM to the current RSS (Linux); `ru_maxrss` cannot be reset, so it would keep the import-time peak."
+    with open('/proc/self/clear_refs', 'w') as f: f.write('5')
+
 def versions(*mods) -> str:
     "`name version` for torch, fastai and any extra module names given."
     import importlib

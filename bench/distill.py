@@ -2,8 +2,10 @@
 
     python bench/distill.py [--seeds 5] [--epochs 20] [--threads 1]
 """
-import argparse, datetime, os, platform, sys
+import argparse, datetime, os, sys
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from common import cpu_model, write_result
 import torch, fastai, sklearn
 from kdbook.cli import run_distill, format_table
 
@@ -15,14 +17,12 @@ def main():
     torch.set_num_threads(a.threads)
     res = run_distill(seeds=a.seeds, epochs=a.epochs)
     md = format_table(res)
-    cpu = next((l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
-          if Path('/proc/cpuinfo').exists() else platform.processor()
+    cpu = cpu_model()
     md += (f"\n\nMachine: {os.cpu_count()} CPU cores ({cpu}), no GPU; torch {torch.__version__}, fastai {fastai.__version__}, "
            f"scikit-learn {sklearn.__version__}; torch threads {a.threads}; 1-minute load average {os.getloadavg()[0]:.2f} at the end; "
            f"{datetime.date.today()}. Command: `python bench/distill.py"
            f"{'' if a.seeds==5 else f' --seeds {a.seeds}'}{'' if a.epochs==20 else f' --epochs {a.epochs}'}` "
            f"(the same numbers as `kdbook distill`).\n")
-    out = Path(__file__).parent/'results'; out.mkdir(exist_ok=True)
-    (out/'distill.md').write_text(md); print(md)
+    write_result('distill', md); print(md)
 
 if __name__ == '__main__': main()

@@ -12,7 +12,7 @@ import argparse, json, os, statistics, subprocess, sys, time, warnings
 from functools import partial
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine_info, command_line, load_note, stamp, write_result, md_table
+from common import machine_info, command_line, load_note, stamp, write_result, md_table, status_kb, reset_peak_rss
 
 warnings.filterwarnings('ignore', category=FutureWarning)   # torch.jit deprecation noise from torchdistill's imports
 import torch
@@ -197,17 +197,13 @@ RUN = {'plain': run_plain, 'kdbook_cached': run_kdbook_cached, 'kdbook_live': ru
 
 # ---------------------------------------------------------------- memory
 
-def _status_kb(field):
-    for l in open('/proc/self/status'):
-        if l.startswith(field + ':'): return int(l.split()[1])
-
 def mem_child(a):
     "In a fresh process: set up, reset the peak-RSS mark, run one epoch (or pass) of `a._mem`, print the RSS growth."
     ctx = Ctx(a, a.device, warm=False)
-    with open('/proc/self/clear_refs', 'w') as f: f.write('5')   # resets VmHWM (peak RSS) to the current RSS
-    base = _status_kb('VmRSS')
+    reset_peak_rss()
+    base = status_kb('VmRSS')
     RUN[a._mem](ctx, 1)
-    print(json.dumps({'method': a._mem, 'growth_mb': (_status_kb('VmHWM') - base)/1024, 'base_mb': base/1024}))
+    print(json.dumps({'method': a._mem, 'growth_mb': (status_kb('VmHWM') - base)/1024, 'base_mb': base/1024}))
 
 def mem_cpu(a, key):
     "Peak RSS growth (MB) of one epoch of `key`, measured in its own subprocess; None if it could not be measured."

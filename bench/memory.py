@@ -16,24 +16,16 @@ The claim checked: cached soft labels do not grow with the number of epochs. Wri
 import argparse, json, os, resource, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine_info, command_line, load_note, stamp, write_result, md_table
+from common import machine_info, command_line, load_note, stamp, write_result, md_table, status_kb, reset_peak_rss
 
 MODES = [('plain',  'student alone, no teacher (floor)'),
          ('cached', 'student + `TeacherCache` (float32 soft labels, loaded from a file; teacher never built)'),
          ('live',   'student + live teacher (`DistillCallback(teacher)`, `no_grad`)')]
 BS = 128
 
-def _kb(field):
-    for l in open('/proc/self/status'):
-        if l.startswith(field + ':'): return int(l.split()[1])
-
 def _mem():
     "(peak RSS MB since the last reset, current RSS MB) of this process."
-    return _kb('VmHWM')/1024, _kb('VmRSS')/1024
-
-def _reset_peak():
-    "Reset VmHWM to the current RSS (Linux); `ru_maxrss` cannot be reset, so it would keep the import-time peak."
-    with open('/proc/self/clear_refs', 'w') as f: f.write('5')
+    return status_kb('VmHWM')/1024, status_kb('VmRSS')/1024
 
 def make_data(n_train, n_valid, with_index):
     "Random uint8 images of CIFAR-10's shape, seeded, in kdbook's loaders (normalise; crop + flip on training batches)."
@@ -70,7 +62,7 @@ def child(a):
     elif a._child == 'cached': learn = distill_learner(dls, TeacherCache(torch.load(a._cache)), student)
     else: learn = distill_learner(dls, make_teacher(a.teacher), student)
     setup = _mem()
-    import gc; gc.collect(); _reset_peak()
+    import gc; gc.collect(); reset_peak_rss()
     per_epoch = []
     class Mem(Callback):
         order = 99
