@@ -40,7 +40,8 @@ def machine_info(device='cpu', mods=()) -> str:
 
 def command_line(env=('KDBOOK_CIFAR10',)) -> str:
     "The command that was run, as one shell line (with the environment variables that change the result)."
-    pre = ' '.join(f"{k}={shlex.quote(os.environ[k])}" for k in env if os.environ.get(k))
+    # the variable's name, not its value: a committed command must not name this machine's paths
+    pre = ' '.join(f"{k}=/path/to/{Path(os.environ[k]).name}" for k in env if os.environ.get(k))
     script = os.path.relpath(sys.argv[0], Path(__file__).parent.parent)
     cmd = ' '.join(['python', shlex.quote(script)] + [shlex.quote(a) for a in sys.argv[1:]])
     return f"{pre} {cmd}".strip()

@@ -62,7 +62,7 @@ def make_data(n_train, n_valid):
             keep = torch.randperm(len(x), generator=g)[:n]
             return x[keep], y[keep]
         (xt,yt),(xv,yv) = take('train', n_train),take('test', n_valid)
-        what = (f"real CIFAR-10 (the JPEG copy of /work/shared/data, via $KDBOOK_CIFAR10 and `load_cifar10_arrays`): "
+        what = (f"real CIFAR-10 (the JPEG copy, via $KDBOOK_CIFAR10 and `load_cifar10_arrays`): "
                 f"{n_train} training images, {n_valid} test images as the validation set")
     else:
         xt = torch.randint(0, 256, (n_train,3,32,32), generator=g, dtype=torch.uint8)
@@ -72,10 +72,10 @@ def make_data(n_train, n_valid):
                 f"{n_train} training, {n_valid} validation")
     return xt, yt, xv, yv, what
 
-def make_dls(xt, yt, xv, yv, with_index, device):
+def make_dls(xt, yt, xv, yv, device):
     "The same pipeline as `cifar10_dls`: normalise, random crop + flip on training batches; batch 128 (validation 256)."
     cls = [str(i) for i in range(10)]
-    return dls_from_datasets(ArrayDataset(xt, yt, cls, with_index), ArrayDataset(xv, yv, cls, with_index), bs=BS,
+    return dls_from_datasets(ArrayDataset(xt, yt, cls), ArrayDataset(xv, yv, cls), bs=BS,
                              tfms=[Normalize()], train_tfms=[RandomCropFlip()], device=device)
 
 def make_teacher(name, dls, device):
@@ -100,8 +100,8 @@ class Ctx:
     def __init__(self, a, device, warm=True):
         xt,yt,xv,yv,self.data_desc = make_data(a.n_train, a.n_valid)
         self.device = device
-        self.dls = make_dls(xt, yt, xv, yv, False, device)
-        self.dls_idx = make_dls(xt, yt, xv, yv, True, device)
+        self.dls = make_dls(xt, yt, xv, yv, device)
+        self.dls_idx = self.dls   # the cache takes sample indices from the loader itself
         self.teacher = make_teacher(a.teacher, self.dls, device)
         self.batches = [b[0] for b in self.dls.train]     # for the teacher-pass row (no loading cost counted)
         self.cache = TeacherCache.from_teacher(self.teacher, self.dls_idx)
@@ -293,7 +293,7 @@ def main():
 {quick}
 {table}
 
-Goals (issue #6):
+Goals:
 
 {goal_lines}
 

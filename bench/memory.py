@@ -27,7 +27,7 @@ def _mem():
     "(peak RSS MB since the last reset, current RSS MB) of this process."
     return status_kb('VmHWM')/1024, status_kb('VmRSS')/1024
 
-def make_data(n_train, n_valid, with_index):
+def make_data(n_train, n_valid):
     "Random uint8 images of CIFAR-10's shape, seeded, in kdbook's loaders (normalise; crop + flip on training batches)."
     import torch
     from kdbook.data import ArrayDataset, dls_from_datasets, Normalize, RandomCropFlip
@@ -36,7 +36,7 @@ def make_data(n_train, n_valid, with_index):
     xv = torch.randint(0, 256, (n_valid,3,32,32), generator=g, dtype=torch.uint8)
     yt,yv = torch.randint(0, 10, (n_train,), generator=g),torch.randint(0, 10, (n_valid,), generator=g)
     cls = [str(i) for i in range(10)]
-    return dls_from_datasets(ArrayDataset(xt, yt, cls, with_index), ArrayDataset(xv, yv, cls, with_index), bs=BS,
+    return dls_from_datasets(ArrayDataset(xt, yt, cls), ArrayDataset(xv, yv, cls), bs=BS,
                              tfms=[Normalize()], train_tfms=[RandomCropFlip()])
 
 def make_teacher(name):
@@ -56,7 +56,7 @@ def child(a):
     from kdbook.losses import LabelledCrossEntropy
     from fastai.learner import Learner
     after_import = _mem()
-    dls = make_data(a.n_train, a.n_valid, with_index=a._child != 'plain')
+    dls = make_data(a.n_train, a.n_valid)
     torch.manual_seed(1); student = SmallCNN()
     if a._child == 'plain': learn = Learner(dls, student, loss_func=LabelledCrossEntropy())
     elif a._child == 'cached': learn = distill_learner(dls, TeacherCache(torch.load(a._cache)), student)
@@ -105,7 +105,7 @@ def main():
     teacher = make_teacher(a.teacher)
     n_teacher = sum(p.numel() for p in teacher.parameters())
     t0 = time.perf_counter()
-    cache = TeacherCache.from_teacher(teacher, make_data(a.n_train, a.n_valid, with_index=True))
+    cache = TeacherCache.from_teacher(teacher, make_data(a.n_train, a.n_valid))
     cache_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as d:
         f = Path(d)/'cache.pt'

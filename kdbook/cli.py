@@ -6,24 +6,21 @@ Docs: https://kdbook.github.io/kdbook/cli.html.md"""
 
 # %% ../nbs/92_cli.ipynb #13c96822
 from __future__ import annotations
-import json, os, sys, time, math, random, warnings
+import contextlib, json, os, re, sys, time, math, random, tempfile, warnings
 from pathlib import Path
-# fastai's import calls torch.jit.script, which torch 2.14 deprecates; keep the command's stderr for our own messages
-warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 import numpy as np
-import torch
-from fastai.learner import Learner
-from fastai.metrics import accuracy
-from fastai.torch_core import set_seed, default_device
-import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
-from .data import digits_dls, cifar10_dls
-from .models import MLP, SmallCNN, resnet20, n_params
-from .losses import SoftTargetLoss, LabelledCrossEntropy, check_temperature, check_weights
-from .callbacks import DistillCallback, TeacherCache, DropIndex
+import kdbook
+from . import __version__
+# PyTorch and fastai are imported where training starts, not here: a bad option then fails in a fraction of a second
+# instead of after the 3-5 s their import takes. fastai's import calls torch.jit.script, which torch 2.14 deprecates;
+# keep the command's stderr for our own messages.
+warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+
 
 # %% auto #0
-__all__ = ['DATASETS', 'ROWS', 'COMMANDS', 'UsageError', 'check_settings', 'run_distill', 'format_table', 'plot_results',
-           'write_results', 'distill', 'main']
+__all__ = ['DATASETS', 'LIMITS', 'CIFAR_ONLY', 'HINTS', 'RESULT_FILES', 'ROWS', 'COMMANDS', 'UsageError', 'check_settings',
+           'check_out', 'keep_earlier', 'Interrupted', 'run_distill', 'format_table', 'plot_results', 'write_results',
+           'is_user_error', 'distill', 'main']
 
 # %% ../nbs/92_cli.ipynb #9cf5605c
 DATASETS = ('digits', 'cifar10')
@@ -31,37 +28,95 @@ DATASETS = ('digits', 'cifar10')
 class UsageError(ValueError):
     "A bad command-line value: reported as one line, exit status 2."
 
-def check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path=None):
+# Integer options: (smallest, largest) accepted. The upper bounds refuse values that are typos, not experiments.
+LIMITS = {'epochs': (1, 1000), 'teacher-epochs': (1, 1000), 'seeds': (1, 100), 'bs': (1, 8192), 'per-class': (1, 100_000),
+          'threads': (0, os.cpu_count() or 1)}
+CIFAR_ONLY = ('data-path', 'per-class', 'download', 'no-cache')   # options that only mean something for cifar10
+
+HINTS = {'teacher-epochs': ' (leave the option out to train the teacher for --epochs)'}
+
+def _check_int(name, v):
+    lo,hi = LIMITS[name]
+    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+        raise UsageError(f"--{name} must be an integer >= {lo}, got {v}{HINTS.get(name, '')}")
+    if v > hi:
+        why = " (this machine's CPU count)" if name == 'threads' else ''
+        raise UsageError(f"--{name} must be at most {hi}{why}, got {v}")
+
+
+# %% ../nbs/92_cli.ipynb #9cf5605d
+def check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs=None,
+                   data_path=None, bs=64, per_class=None, threads=0, download=False, cache=True):
     "Raise `UsageError` naming the first bad setting and its fix."
     if dataset not in DATASETS: raise UsageError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
-    for nm,v in (('epochs',epochs),('teacher-epochs',teacher_epochs),('seeds',seeds)):
-        if v is not None and (not isinstance(v, int) or v < 1): raise UsageError(f"--{nm} must be an integer >= 1, got {v}")
-    try: check_temperature(temperature)
-    except (TypeError, ValueError) as e: raise UsageError(f"--temperature must be > 0, got {temperature}") from None
+    for nm,v in (('epochs',epochs),('teacher-epochs',teacher_epochs),('seeds',seeds),('bs',bs),('per-class',per_class),
+                 ('threads',threads)):
+        if v is not None: _check_int(nm, v)
+    if not (isinstance(temperature, (int,float)) and math.isfinite(temperature) and temperature > 0):
+        raise UsageError(f"--temperature must be > 0, got {temperature}")
+    if temperature > 100: raise UsageError(f"--temperature must be at most 100 (soft labels are uniform long before), got {temperature}")
     for nm,v in (('ce-weight',ce_weight),('kd-weight',kd_weight)):
         if not (isinstance(v, (int,float)) and math.isfinite(v) and v >= 0): raise UsageError(f"--{nm} must be >= 0, got {v}")
     if ce_weight == 0 and kd_weight == 0: raise UsageError("--ce-weight and --kd-weight are both 0: nothing would be learned")
     if not (0 < label_pct <= 1): raise UsageError(f"--label-pct must be in (0, 1], got {label_pct}")
+    if dataset == 'digits':
+        given = dict(zip(CIFAR_ONLY, (data_path is not None, per_class is not None, download, not cache)))
+        for nm in CIFAR_ONLY:
+            if given[nm]: raise UsageError(f"--{nm} does nothing with --dataset digits (scikit-learn's 1,797 images, always "
+                                           "all of them); drop it, or add --dataset cifar10")
     if data_path is not None and not Path(data_path).expanduser().exists():
         raise UsageError(f"--data-path {data_path} does not exist; point it at the cifar10 folder or cifar10.tgz")
+
+
+# %% ../nbs/92_cli.ipynb #0a7b8c9e
+def check_out(out) -> Path:
+    "Make `out` a folder this process can write to, before any training; raise `UsageError` with the fix otherwise."
+    out = Path(out).expanduser()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out): pass
+    except FileExistsError: raise UsageError(f"--out {out} is a file, not a folder; pass a folder (it is created if missing)") from None
+    except NotADirectoryError: raise UsageError(f"--out {out} cannot be made: a part of that path is a file; pass another folder") from None
+    except OSError as e: raise UsageError(f"--out {out} is not writable ({e.strerror}); pass a folder you can write to") from None
+    return out
+
+RESULT_FILES = ('results.json', 'results.md', 'results.png')
+
+def keep_earlier(out) -> Path|None:
+    "Move results of an earlier run in `out` to a new sub-folder `previous-<time of that run>/`; return it (None if none)."
+    out = Path(out)
+    old = [out/f for f in RESULT_FILES if (out/f).exists()]
+    if not old: return None
+    stamp = time.strftime('%Y%m%d-%H%M%S', time.gmtime(max(f.stat().st_mtime for f in old)))
+    dest,n = out/f'previous-{stamp}',1
+    while dest.exists(): n += 1; dest = out/f'previous-{stamp}-{n}'
+    dest.mkdir()
+    for f in old: f.rename(dest/f.name)
+    return dest
+
 
 # %% ../nbs/92_cli.ipynb #52e5df1d
 def _seed_all(dls, seed):
     "`set_seed`, and the loaders' own shuffling RNGs, which `set_seed` does not reach once they exist."
+    from fastai.torch_core import set_seed
     set_seed(seed, reproducible=True)
     for i,dl in enumerate(dls.loaders): dl.rng = random.Random(seed*1000 + i)
 
-def _fit(learn, epochs, lr):
-    with learn.no_bar(), learn.no_logging():
-        learn.fit_one_cycle(epochs, lr)
-        return float(learn.validate()[1])
+def _fit(learn, epochs, lr, bar=False):
+    "Train with one-cycle; fastprogress bars only if `bar`; fastai's epoch table never. Returns the validation accuracy."
+    import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
+    with (contextlib.nullcontext() if bar else learn.no_bar()), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    with learn.no_bar(), learn.no_logging(): return float(learn.validate()[1])
 
-def _setup(dataset, data_path, label_pct, seed, bs, per_class, download):
-    "DataLoaders (with indices) and model makers for `dataset`."
+def _setup(dataset, data_path, label_pct, seed, bs, per_class, download, cache=True):
+    "DataLoaders and model makers for `dataset`."
+    import torch
+    from kdbook.data import digits_dls, cifar10_dls
+    from kdbook.models import MLP, SmallCNN, resnet20
     if dataset == 'digits':
-        dls = digits_dls(bs=bs, with_index=True, label_pct=label_pct)
+        dls = digits_dls(bs=bs, label_pct=label_pct)
         return dls, (lambda: MLP(64, (256,256), 10)), (lambda: MLP(64, (16,), 10)), 1e-2
-    dls = cifar10_dls(data_path, bs=bs, per_class=per_class, with_index=True, download=download)
+    dls = cifar10_dls(data_path, bs=bs, per_class=per_class, download=download, cache=cache)
     if label_pct < 1:
         y = dls.train.dataset.y
         from kdbook.data import _stratified_subset
@@ -69,11 +124,37 @@ def _setup(dataset, data_path, label_pct, seed, bs, per_class, download):
         y2 = torch.full_like(y, -100); y2[keep] = y[keep]; dls.train.dataset.y = y2
     return dls, (lambda: resnet20()), (lambda: SmallCNN()), 5e-3
 
+
+# %% ../nbs/92_cli.ipynb #e0834ac8
+ROWS = {'teacher': 'teacher (all labels)',
+        'scratch_all': 'student from scratch (all labels)',
+        'kd_all': 'student distilled (all labels)',
+        'scratch_few': 'student from scratch ({pct} labels)',
+        'kd_few': 'student distilled ({pct} labels + transfer set)'}
+
+# %% ../nbs/92_cli.ipynb #e0834ac9
+class Interrupted(KeyboardInterrupt):
+    "Ctrl-C during `run_distill`: `res` holds the seeds that finished, marked `partial` (None when no seed finished)."
+    def __init__(self, res:dict|None): super().__init__(); self.res = res
+
+def _summary(rows, names, done, settings, device, t_start) -> dict:
+    "`run_distill`'s result dict from the first `done` seeds of `rows`."
+    import torch
+    res = {**settings, 'seeds': list(range(done)), 'seeds_planned': settings['seeds'], 'partial': done < settings['seeds'],
+           'torch': torch.__version__, 'device': device, 'wall_time_s': time.perf_counter()-t_start, 'rows': []}
+    for k,name in names.items():
+        a = np.array(rows[k]['acc'][:done])
+        res['rows'].append({'key': k, 'name': name, 'acc_mean': float(a.mean()), 'acc_std': float(a.std(ddof=1)) if len(a)>1 else 0.,
+                            'acc': [float(v) for v in a], 'params': rows[k]['params'], 'time_mean_s': float(np.mean(rows[k]['time'][:done]))})
+    return res
+
+
+# %% ../nbs/92_cli.ipynb #e0834aca
 def run_distill(
     dataset:str='digits', # 'digits' (embedded, no download) or 'cifar10'
     data_path:str|None=None, # CIFAR-10 folder or .tgz (else $KDBOOK_CIFAR10)
     epochs:int=20, # student epochs
-    teacher_epochs:int|None=None, # teacher epochs (default: same as `epochs`)
+    teacher_epochs:int|None=None, # teacher epochs (None: same as `epochs`)
     seeds:int=5, # number of seeds (0, 1, ...)
     temperature:float=4., # softmax temperature of the soft-target loss
     ce_weight:float=0.1, # weight of cross-entropy with true labels
@@ -82,57 +163,59 @@ def run_distill(
     bs:int=64, # batch size
     per_class:int|None=None, # CIFAR-10 training images per class (None: all)
     download:bool=False, # let fastai download CIFAR-10 when it is not found
-    progress=None, # called with a line of text after each training, if given
+    progress=None, # called with one line of text after each training, if given
+    bar:bool=False, # show a fastprogress bar during each training
+    cache:bool=True, # use the decoded CIFAR-10 array cache
 ) -> dict:
     "Teacher, scratch student and distilled student, with all labels and with `label_pct` labels, over `seeds` seeds."
-    teacher_epochs = teacher_epochs or epochs
-    check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path)
+    from fastai.learner import Learner
+    from fastai.metrics import accuracy
+    from fastai.torch_core import default_device
+    from kdbook.models import n_params
+    from kdbook.losses import SoftTargetLoss, LabelledCrossEntropy
+    from kdbook.callbacks import DistillCallback, TeacherCache
+    if teacher_epochs is None: teacher_epochs = epochs
+    check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path, bs,
+                   per_class, download=download, cache=cache)
     rows = {k: {'acc': [], 'time': []} for k in ROWS}
     names = {k: v.format(pct=f'{label_pct*100:g}%') for k,v in ROWS.items()}
-    t_start = time.perf_counter()
-    for seed in range(seeds):
-        def timed(key, make):
-            t0 = time.perf_counter(); acc,params = make(); dt = time.perf_counter()-t0
-            rows[key]['acc'].append(acc); rows[key]['time'].append(dt); rows[key]['params'] = params
-            if progress: progress(f"seed {seed}: {names[key]:<44} accuracy {acc:.4f}  ({dt:.1f} s)")
-        dls_full, make_teacher, make_student, lr = _setup(dataset, data_path, 1.0, seed, bs, per_class, download)
-        dls_few, *_ = _setup(dataset, data_path, label_pct, seed, bs, per_class, download)
-        teacher = {}
-        def train_teacher():
-            _seed_all(dls_full, seed)
-            learn = Learner(dls_full, make_teacher(), loss_func=LabelledCrossEntropy(), metrics=accuracy,
-                            cbs=DropIndex())
-            acc = _fit(learn, teacher_epochs, lr); teacher['model'] = learn.model
-            teacher['cache'] = TeacherCache.from_teacher(learn.model, dls_full)
-            return acc, n_params(learn.model)
-        def student(dls, distill):
-            def f():
-                _seed_all(dls, seed+1000)
-                cbs = [DistillCallback(teacher['cache'], SoftTargetLoss(temperature), ce_weight, kd_weight)] if distill else [DropIndex()]
-                learn = Learner(dls, make_student(), loss_func=LabelledCrossEntropy(), metrics=accuracy, cbs=cbs)
-                return _fit(learn, epochs, lr), n_params(learn.model)
-            return f
-        timed('teacher', train_teacher)
-        timed('scratch_all', student(dls_full, False))
-        timed('kd_all', student(dls_full, True))
-        timed('scratch_few', student(dls_few, False))
-        timed('kd_few', student(dls_few, True))
-    res = {'dataset': dataset, 'seeds': list(range(seeds)), 'epochs': epochs, 'teacher_epochs': teacher_epochs,
-           'temperature': float(temperature), 'ce_weight': float(ce_weight), 'kd_weight': float(kd_weight),
-           'label_pct': float(label_pct), 'torch': torch.__version__, 'device': str(dls_full.device or default_device()),
-           'wall_time_s': time.perf_counter()-t_start, 'rows': []}
-    for k,name in names.items():
-        a = np.array(rows[k]['acc'])
-        res['rows'].append({'key': k, 'name': name, 'acc_mean': float(a.mean()), 'acc_std': float(a.std(ddof=1)) if len(a)>1 else 0.,
-                            'acc': [float(v) for v in a], 'params': rows[k]['params'], 'time_mean_s': float(np.mean(rows[k]['time']))})
-    return res
+    settings = dict(dataset=dataset, seeds=seeds, epochs=epochs, teacher_epochs=teacher_epochs, temperature=float(temperature),
+                    ce_weight=float(ce_weight), kd_weight=float(kd_weight), label_pct=float(label_pct))
+    t_start,done,device = time.perf_counter(),[0],None
+    try:
+        for seed in range(seeds):
+            def timed(key, make):
+                t0 = time.perf_counter(); acc,params = make(); dt = time.perf_counter()-t0
+                rows[key]['acc'].append(acc); rows[key]['time'].append(dt); rows[key]['params'] = params
+                if key == list(ROWS)[-1]: done[0] += 1     # the seed counts as done before its last line is printed
+                if progress: progress(f"seed {seed}: {names[key]:<46} accuracy {acc:.4f}  ({dt:.1f} s)")
+            dls_full, make_teacher, make_student, lr = _setup(dataset, data_path, 1.0, seed, bs, per_class, download, cache)
+            dls_few, *_ = _setup(dataset, data_path, label_pct, seed, bs, per_class, download, cache)
+            device = str(dls_full.device or default_device())
+            teacher = {}
+            def train_teacher():
+                _seed_all(dls_full, seed)
+                learn = Learner(dls_full, make_teacher(), loss_func=LabelledCrossEntropy(), metrics=accuracy)
+                acc = _fit(learn, teacher_epochs, lr, bar)
+                # one cache per loader: a TeacherCache checks the training set it is used with, labels included
+                teacher.update({id(d): TeacherCache.from_teacher(learn.model, d) for d in (dls_full, dls_few)})
+                return acc, n_params(learn.model)
+            def student(dls, distill):
+                def f():
+                    _seed_all(dls, seed+1000)
+                    cbs = [DistillCallback(teacher[id(dls)], SoftTargetLoss(temperature), ce_weight, kd_weight)] if distill else []
+                    learn = Learner(dls, make_student(), loss_func=LabelledCrossEntropy(), metrics=accuracy, cbs=cbs)
+                    return _fit(learn, epochs, lr, bar), n_params(learn.model)
+                return f
+            timed('teacher', train_teacher)
+            timed('scratch_all', student(dls_full, False))
+            timed('kd_all', student(dls_full, True))
+            timed('scratch_few', student(dls_few, False))
+            timed('kd_few', student(dls_few, True))
+    except KeyboardInterrupt:
+        raise Interrupted(_summary(rows, names, done[0], settings, device, t_start) if done[0] else None) from None
+    return _summary(rows, names, done[0], settings, device, t_start)
 
-# %% ../nbs/92_cli.ipynb #e0834ac8
-ROWS = {'teacher': 'teacher (all labels)',
-        'scratch_all': 'student from scratch (all labels)',
-        'kd_all': 'student distilled (all labels)',
-        'scratch_few': 'student from scratch ({pct} labels)',
-        'kd_few': 'student distilled ({pct} labels + transfer set)'}
 
 # %% ../nbs/92_cli.ipynb #16149034
 def format_table(res:dict) -> str:
@@ -147,6 +230,8 @@ def format_table(res:dict) -> str:
               f"with {pct} labels + transfer set: {(by['kd_few']['acc_mean']-by['scratch_few']['acc_mean'])*100:+.2f} points. "
               f"Dataset {res['dataset']}, T={res['temperature']:g}, ce_weight={res['ce_weight']:g}, kd_weight={res['kd_weight']:g}, "
               f"{res['epochs']} student epochs, seeds {res['seeds'][0]}-{res['seeds'][-1]}; total wall time {res['wall_time_s']:.1f} s."]
+    if res.get('partial'):
+        lines.append(f"PARTIAL: interrupted after {len(res['seeds'])} of {res['seeds_planned']} seeds.")
     return "\n".join(lines)
 
 def plot_results(res:dict, fname):
@@ -172,50 +257,100 @@ def write_results(res:dict, out) -> Path:
     plot_results(res, out/'results.png')
     return out
 
+# %% ../nbs/92_cli.ipynb #24f3e2dd
+def _one_line(e:BaseException) -> str:
+    "An exception's message on one line, without the prefix fastai adds to errors raised in callbacks."
+    msg = ' '.join(str(e).split()) or type(e).__name__
+    return re.sub(r"^Exception occured in `\w+` when calling event `\w+`: ", "", msg)
+
+_KDBOOK_DIR = Path(kdbook.__file__).resolve().parent   # where kdbook's own code lives
+
+def is_user_error(e:BaseException) -> bool:
+    "True if `e` is a problem with the user's input or machine, to be reported in one line; False if it is a bug."
+    oom = (sys.modules['torch'].OutOfMemoryError,) if 'torch' in sys.modules else ()
+    if isinstance(e, (OSError, EOFError, MemoryError, *oom)): return True   # files, disks, memory: wherever raised
+    if not isinstance(e, (ValueError, TypeError)): return False
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None: tb = tb.tb_next
+    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_KDBOOK_DIR)
+
+def _fail(prog, msg, status=2):
+    print(f"{prog}: error: {msg}", file=sys.stderr, flush=True); sys.exit(status)
+
+@contextlib.contextmanager
+def _one_line_warnings(prog):
+    "Inside: each warning is one line on stderr, `<prog>: warning: <message>` (no source line, no file path)."
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda msg, *a, **k: print(f"{prog}: warning: {_one_line(msg)}", file=sys.stderr, flush=True)
+        yield
+
+
 # %% ../nbs/92_cli.ipynb #a377026b
 def distill(
     dataset:str='digits', # digits (embedded, no download) or cifar10
-    data_path:str=None, # CIFAR-10 folder or .tgz (default: $KDBOOK_CIFAR10)
+    data_path:str=None, # cifar10 only: CIFAR-10 folder or .tgz (default: $KDBOOK_CIFAR10)
     epochs:int=20, # student epochs
     teacher_epochs:int=None, # teacher epochs (default: --epochs)
-    seeds:int=5, # number of seeds
+    seeds:int=5, # number of seeds (at most 100)
     temperature:float=4., # softmax temperature of the soft-target loss
     ce_weight:float=0.1, # weight of cross-entropy with the true labels
     kd_weight:float=0.9, # weight of the soft-target term
     label_pct:float=0.1, # labelled fraction of the training set in the transfer-set rows
     bs:int=64, # batch size
-    per_class:int=None, # CIFAR-10 training images per class (default: all)
-    download:bool=False, # let fastai download CIFAR-10 if it is not found
-    out:str='kdbook_out', # output folder for results.json, results.md and results.png
-    quiet:bool=False, # print only the table
+    per_class:int=None, # cifar10 only: training images per class (default: all)
+    download:bool=False, # cifar10 only: let fastai download CIFAR-10 if it is not found
+    no_cache:bool=False, # cifar10 only: decode the images again instead of using the decoded-array cache
+    out:str='kdbook_out', # output folder for results.json, .md and .png; results already there are moved to a new sub-folder previous-<time>/, never overwritten
+    quiet:bool=False, # print only the table (no progress)
     threads:int=0, # torch CPU threads; 0: one for digits (a second thread does not help its small models), torch's default for cifar10
 ):
-    "Teacher vs student from scratch vs distilled student, over several seeds; prints a table, writes JSON and a plot."
-    if threads < 0: print(f"kdbook distill: error: --threads must be >= 0, got {threads}", file=sys.stderr); sys.exit(2)
-    if threads or dataset == 'digits': torch.set_num_threads(threads or 1)
+    "Teacher vs student from scratch vs distilled student, over several seeds; prints a table, writes JSON and a plot. Ctrl-C keeps the seeds done so far (marked partial)."
+    prog = 'kdbook distill'
     try:
-        res = run_distill(dataset, data_path, epochs, teacher_epochs, seeds, temperature, ce_weight, kd_weight, label_pct,
-                          bs, per_class, download, progress=None if quiet else (lambda s: print(s, flush=True)))
-    except (UsageError, FileNotFoundError) as e:
-        print(f"kdbook distill: error: {e}", file=sys.stderr); sys.exit(2)
+        with _one_line_warnings(prog):
+            check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path, bs,
+                           per_class, threads, download, not no_cache)
+            out = check_out(out)
+            if threads or dataset == 'digits':
+                import torch
+                torch.set_num_threads(threads or 1)
+            say = None if quiet else (lambda s: print(s, flush=True))
+            res = run_distill(dataset, data_path, epochs, teacher_epochs, seeds, temperature, ce_weight, kd_weight, label_pct,
+                              bs, per_class, download, progress=say, bar=not quiet and sys.stdout.isatty(), cache=not no_cache)
+    except Interrupted as e:
+        if e.res is None: _fail(prog, "interrupted before the first seed finished: nothing written", 130)
+        moved = keep_earlier(out); path = write_results(e.res, out)
+        _fail(prog, f"interrupted: {len(e.res['seeds'])} of {seeds} seeds finished, written to {path/'results.json'} "
+                    f"(marked partial){f'; earlier results moved to {moved}' if moved else ''}", 130)
+    except KeyboardInterrupt: _fail(prog, "interrupted before the first seed finished: nothing written", 130)
+    except Exception as e:
+        if not is_user_error(e): raise
+        _fail(prog, _one_line(e))
+    moved = keep_earlier(out)
+    if moved: print(f"{prog}: note: earlier results in {out} moved to {moved}", file=sys.stderr, flush=True)   # even with --quiet
     path = write_results(res, out)
-    print(); print(format_table(res)); print(f"\nwrote {path/'results.json'}, {path/'results.md'}, {path/'results.png'}")
+    print(("" if quiet else "\n") + format_table(res))
+    if not quiet: print(f"\nwrote {path/'results.json'}, {path/'results.md'}, {path/'results.png'}")
     return res
+
 
 # %% ../nbs/92_cli.ipynb #bcd8a65f
 COMMANDS = {'distill': (distill, 'teacher vs scratch vs distilled student over several seeds (the main job)')}
 
 def main():
-    "Entry point of the `kdbook` console script: `kdbook <command> [options]`."
-    from fastcore.script import parse_cli
+    "Entry point of the `kdbook` console script: `kdbook <command> [options]`, `kdbook --version`."
+    from fastcore.script import anno_parser
     args = sys.argv[1:]
+    if args and args[0] in ('-V', '--version'): print(f"kdbook {__version__}"); return
     if not args or args[0] in ('-h', '--help'):
-        print("usage: kdbook <command> [options]\n\ncommands:")
+        print("usage: kdbook <command> [options]\n       kdbook --version\n\ncommands:")
         for k,(_,v) in COMMANDS.items(): print(f"  {k:10} {v}")
         print("\n`kdbook <command> --help` lists a command's options."); return
-    if args[0] not in COMMANDS:
-        print(f"kdbook: error: unknown command {args[0]!r}; choose one of: {', '.join(COMMANDS)}", file=sys.stderr); sys.exit(2)
-    f = COMMANDS[args[0]][0]
-    sys.argv = [f"kdbook {args[0]}"] + args[1:]
-    pos,kw,_ = parse_cli(f)
-    f(*pos, **kw)
+    if args[0] not in COMMANDS: _fail('kdbook', f"unknown command {args[0]!r}; choose one of: {', '.join(COMMANDS)}")
+    f,prog = COMMANDS[args[0]][0],f"kdbook {args[0]}"
+    p = anno_parser(f, prog=prog)
+    p.error = lambda msg: _fail(prog, f"{msg} (see {prog} --help)")    # argparse's own errors: one line too, no usage block
+    kw = vars(p.parse_args(args[1:]))
+    kw.pop('pdb', None); kw.pop('xtra', None)
+    f(**kw)
+

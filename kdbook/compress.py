@@ -10,13 +10,14 @@ import copy, math
 import numpy as np
 import torch
 from torch import nn
-from sklearn.base import BaseEstimator, TransformerMixin
+from fastcore.basics import patch, store_attr
+from sklearn.base import BaseEstimator, TransformerMixin, ClassNamePrefixFeaturesOutMixin
 from sklearn.exceptions import NotFittedError
 
 # %% auto #0
-__all__ = ['PCACompressor', 'low_rank', 'compress_model', 'n_weights', 'SparseCompressor']
+__all__ = ['pca_solver_costs', 'PCACompressor', 'low_rank', 'compress_model', 'n_weights', 'SparseCompressor']
 
-# %% ../nbs/05_compress.ipynb #85f42b2c
+# %% ../nbs/05_compress.ipynb #affcb879
 def _to_torch(X, device=None, name='X'):
     "`(tensor float, was_numpy)`; checks for 2-D, finite input."
     was_numpy = not isinstance(X, torch.Tensor)
@@ -28,10 +29,15 @@ def _to_torch(X, device=None, name='X'):
                                       "flatten images first, e.g. x.reshape(len(x), -1)")
     if not X.is_floating_point() or X.dtype in (torch.float16, torch.bfloat16): X = X.float()
     if device is not None: X = X.to(device)
-    if not torch.isfinite(X).all():
+    if not torch.isfinite(X.sum()) and not torch.isfinite(X).all():   # a sum first: one fast pass when all is well
         bad = (~torch.isfinite(X)).any(1).nonzero().flatten()[:5].tolist()
         raise ValueError(f"{name} contains NaN or inf (rows {bad}...): remove or impute those values before fitting")
     return X, was_numpy
+
+def _col_mean(X):
+    "Column means in float64 (numpy's reduction on the CPU: many times faster than torch's with a dtype change)."
+    if X.device.type == 'cpu': return torch.from_numpy(X.numpy().mean(0, dtype=np.float64))
+    return X.mean(0, dtype=torch.float64)
 
 def _back(T, was_numpy): return T.cpu().numpy() if was_numpy else T
 
@@ -39,6 +45,7 @@ def _check_fitted(est, attr:str):
     if not hasattr(est, attr):
         raise NotFittedError(f"this {type(est).__name__} is not fitted yet: call fit(X) (or fit_transform) before transform")
 
+# %% ../nbs/05_compress.ipynb #a30e6fee
 def _covariance(X, mean, chunk=None):
     """`(X - mean)ᵀ(X - mean)` in float64. Float32 products over row chunks of at most 1 GB: on the CPU without
     centering (`XᵀX - n·mean·meanᵀ`, as scikit-learn does: no copy of X), unless the mean is so large against the spread
@@ -83,123 +90,245 @@ def _top_eigh(C, k, tol=1e-6, max_iter=200, oversample=None, seed=0):
     w,S = w.flip(0)[:k],S.flip(1)[:, :k]
     return w, Qd @ S, it
 
-# %% ../nbs/05_compress.ipynb #4249a271
-class PCACompressor(TransformerMixin, BaseEstimator):
+# %% ../nbs/05_compress.ipynb #09aacb75
+def _sq_norm(X, block=1<<14):
+    "`‖X‖²` (all entries) in float64: float32 dot products over blocks of 16,384 entries, summed in float64."
+    if X.device.type != 'cpu' or not X.is_contiguous(): return float((X.double()**2).sum())
+    a = X.numpy().reshape(-1)
+    return math.fsum(float(np.dot(a[i:i+block], a[i:i+block])) for i in range(0, a.size, block))
+
+def _mm(A, B):
+    "`A @ B`; on the CPU in float32 through numpy's BLAS (steadier than torch's threads on a busy machine, and the BLAS scikit-learn uses)."
+    if A.device.type == 'cpu' and A.dtype == B.dtype == torch.float32: return torch.from_numpy(A.numpy() @ B.numpy())
+    return A @ B
+
+def _qr(A):
+    "The Q of a thin QR of `A` (numpy's LAPACK on the CPU, as `_mm`)."
+    if A.device.type == 'cpu' and A.dtype == torch.float32: return torch.from_numpy(np.linalg.qr(A.numpy())[0])
+    return torch.linalg.qr(A)[0]
+
+def _gram_of(W, chunk=8192):
+    "`WᵀW` accumulated in float64 over row chunks of float32 products."
+    R = torch.zeros(W.shape[1], W.shape[1], dtype=torch.float64, device=W.device)
+    for i in range(0, len(W), chunk): w = W[i:i+chunk]; R += _mm(w.T, w).double()
+    return R
+
+def _subspace_data(X, mean, k, total, oversample=None, tol=3e-4, n_iter=None, max_iter=50, seed=0):
+    """Top-`k` principal directions of `X - mean` without forming the covariance: block power (subspace) iteration
+    `V ← qr(Xcᵀ(Xc V))` on `b = k + oversample` columns, then Rayleigh–Ritz. Each step reads X twice (`2·n·d·b`
+    multiply-adds) and gets the Ritz values from the same product. It stops when a step lowered the reconstruction
+    error by less than `tol` of what is left (or after `n_iter` steps if given): `(eigenvalues, components k × d, steps)`."""
+    n,d = X.shape
+    b = min(d, n, k + (oversample if oversample is not None else max(10, k//4)))
+    g = torch.Generator(device='cpu').manual_seed(seed)
+    V = _qr(torch.randn(d, b, generator=g, dtype=X.dtype).to(X.device))
+    prev,it = None,0
+    while True:
+        W = _mm(X, V); W -= mean[None] @ V                        # Xc V, n × b, without centring X
+        R = _gram_of(W)                                        # Vᵀ C V: the Rayleigh–Ritz matrix
+        kept = float(torch.linalg.eigvalsh(R)[-k:].sum())      # variance the best k directions in span(V) keep
+        left = max(float(total) - kept, 0.)
+        if n_iter is not None: done = it >= n_iter
+        else: done = prev is not None and (kept - prev <= tol*left or it >= max_iter)
+        if done: break
+        prev,it = kept,it+1
+        Y = _mm(X.T, W); Y -= mean[:, None] @ W.sum(0, keepdim=True)   # Xcᵀ (Xc V)
+        V = _qr(Y)
+    w,S = torch.linalg.eigh(R)
+    w,S = w.flip(0)[:k],S.flip(1)[:, :k]
+    return w, (V.double() @ S).T, it
+
+# %% ../nbs/05_compress.ipynb #877fa0c5
+def _eig_cost(m, k):
+    "Multiply-adds of the top-`k` eigenvectors of an `m × m` matrix by `_top_eigh` (about 18 steps)."
+    b = min(m, k + max(10, k//5))
+    return m**3 if b >= m or m <= 256 else 18*(m*m*(b + 40) + 2*m*b*b)
+
+def pca_solver_costs(
+    n:int, # samples
+    d:int, # features
+    k:int|None, # components; None: the whole spectrum (a variance target)
+) -> dict:
+    """Estimated multiply-adds of each route that can compute `k` components of an `n × d` matrix; `solver='auto'`
+    takes the cheapest. The model, with `b` the block width (`k` plus oversampling) and `+40` the cost of reading the
+    big matrix once in a thin product, in multiply-add equivalents:
+    - `covariance` (when `d <= 4096`): `n·d²/2` to form `XᵀX` (a symmetric product), then about 18 steps of subspace
+      iteration on the `d × d` matrix, `d²·(b+40) + 2·d·b²` each (`b = k + max(10, k//5)`; a full `eigh`, `d³`, when small);
+    - `gram` (when `n <= 4096`): the same with `n` and `d` swapped;
+    - `randomized` (not for variance targets): `s` steps of subspace iteration on the data itself, `2s+1` products
+      `n·d·(b+40)` plus `s·(n·b² + 2·d·b²)` for Rayleigh–Ritz and QR, with `b = k + max(10, k//4)` and `s = 6` steps
+      for `k <= 30`, 7 above (measured on CIFAR-10 at the default tolerance).
+    So the covariance route costs `n·d²/2` whatever `k` is, the randomized one about `15·n·d·b`: the data route wins
+    when `k` is small against `d/30`, or when `n` is small and the eigen-step on `XᵀX` dominates."""
+    out = {}
+    if d <= 4096: out['covariance'] = n*d*d/2 + _eig_cost(d, k or d)
+    if n <= 4096: out['gram'] = d*n*n/2 + _eig_cost(n, k or n)
+    if k is not None:
+        b,s = min(n, d, k + max(10, k//4)),(6 if k <= 30 else 7)
+        out['randomized'] = (2*s + 1)*n*d*(b + 40) + s*(n*b*b + 2*d*b*b)
+    return out
+
+# %% ../nbs/05_compress.ipynb #68a4c81d
+class PCACompressor(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Principal component analysis in PyTorch, with scikit-learn's estimator API, on numpy arrays or tensors (CPU or GPU).
 
-    Give exactly one of `n_components` (a count) or `variance` (the fraction of variance to keep, in (0, 1]).
-    `solver='auto'` picks, from `n` samples and `d` features:
-    - `'covariance'` when `d <= 4096` and `n >= d`: the covariance `XᵀX` (float32 products accumulated in float64), then
-      its top eigenvectors by subspace iteration (all of them by `eigh` when a variance target needs the whole spectrum);
-    - `'gram'` when `n < d` and `n <= 4096`: the same on the `n × n` Gram matrix `XXᵀ`;
-    - `'randomized'` otherwise: `torch.svd_lowrank` with `n_iter` power iterations (approximate; check `mse`).
-    Components follow scikit-learn's sign rule: the largest-magnitude entry of each is positive."""
+    Give exactly one of `n_components` (a count, or a float in (0, 1): a variance fraction, as in scikit-learn) or
+    `variance` (the fraction of variance to keep, in (0, 1]). `solver='auto'` takes the cheapest route by the cost
+    model of `pca_solver_costs(n, d, k)`:
+    - `'covariance'`: the covariance `XᵀX` (float32 products accumulated in float64), then its top eigenvectors by
+      subspace iteration (all of them by `eigh` for a variance target); about `n·d²/2` whatever `k` is;
+    - `'gram'` (n < d): the same on the `n × n` Gram matrix `XXᵀ`;
+    - `'randomized'`: subspace iteration on the data itself, about `15·n·d·(k + k/4)`, stopped when a further step would
+      lower the reconstruction error by less than `tol` of itself (`bench/pca.py` measures the error against the exact one).
+    Components follow scikit-learn's sign rule: the largest-magnitude entry of each is positive. With `whiten`, the
+    codes are divided by the square root of their variance, so each has unit variance on the training data."""
     def __init__(self,
-        n_components:int|None=None, # number of components to keep
+        n_components:int|float|None=None, # number of components, or a float in (0, 1): the variance fraction to keep
         variance:float|None=None, # or: keep the fewest components whose explained variance reaches this fraction
         device=None, # where to compute ('cpu', 'cuda'); default: where the data is
         solver:str='auto', # 'auto', 'covariance', 'gram', 'full' (SVD of the data) or 'randomized'
-        n_iter:int=6, # power iterations of the randomized solver
+        n_iter:int|None=None, # steps of the randomized solver; None: until the error settles (`tol`)
+        tol:float=3e-4, # randomized solver: stop when a step lowers the error by less than this fraction of it
+        whiten:bool=False, # scale the codes to unit variance (as scikit-learn's `whiten`)
         random_state:int=0, # seeds the subspace and randomized solvers
-    ):
-        self.n_components,self.variance,self.device = n_components,variance,device
-        self.solver,self.n_iter,self.random_state = solver,n_iter,random_state
+    ): store_attr()
 
-    def _check_params(self, n, d):
-        k,v = self.n_components,self.variance
-        if (k is None) == (v is None):
-            raise ValueError(f"give exactly one of n_components (a count) or variance (a fraction in (0, 1]), got "
-                             f"n_components={k!r}, variance={v!r}")
-        if k is not None:
-            if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-                raise ValueError(f"n_components must be a positive integer, got {k!r}")
-            if k > min(n, d):
-                raise ValueError(f"n_components={k} is larger than min(n_samples, n_features) = min({n}, {d}) = {min(n, d)}: "
-                                 f"use at most {min(n, d)} components")
-        elif not (isinstance(v, (int, float, np.floating)) and 0 < v <= 1):
-            raise ValueError(f"variance must be a fraction in (0, 1], got {v!r}; e.g. variance=0.95 keeps 95% of the variance")
-        if self.solver not in ('auto', 'covariance', 'gram', 'full', 'randomized'):
-            raise ValueError(f"solver must be 'auto', 'covariance', 'gram', 'full' or 'randomized', got {self.solver!r}")
-        if n < 2: raise ValueError(f"PCA needs at least 2 samples, got {n}")
+    @property
+    def _n_features_out(self): return self.components_.shape[0]     # for get_feature_names_out: pcacompressor0, ...
 
-    def fit(self, X, y=None):
-        "Fit the components to `X` (n_samples × n_features); `y` is ignored."
-        X,was_numpy = _to_torch(X, self.device)
-        n,d = X.shape
-        self._check_params(n, d)
-        solver = self.solver
-        if solver == 'auto': solver = 'covariance' if d <= 4096 and n >= d else 'gram' if n <= 4096 else 'randomized'
-        if solver == 'randomized' and self.variance is not None:
-            raise ValueError("variance targets need the whole spectrum: use solver='auto', 'covariance', 'gram' or 'full'")
-        mean = X.mean(0, dtype=torch.float64).to(X.dtype)
-        kmax = min(n, d)
-        want = self.n_components if self.n_components is not None else kmax
-        if solver == 'covariance':
-            C = _covariance(X, mean)
-            total = torch.trace(C)
-            w,V,self.n_iter_ = _top_eigh(C, want if self.n_components is not None else d, seed=self.random_state)  # d: a full eigh
-            comps = V.T
-        elif solver == 'gram':
-            Xc = (X - mean).double()
-            G = Xc @ Xc.T; total = torch.trace(G)
-            w,U,self.n_iter_ = _top_eigh(G, want, seed=self.random_state)
-            comps = (U / w.clamp(min=1e-300).sqrt()).T @ Xc
-        elif solver == 'full':
-            Xc = (X - mean).double()
-            _,S,Vh = torch.linalg.svd(Xc, full_matrices=False)
-            w,comps,total = S**2,Vh,(Xc**2).sum(); self.n_iter_ = 0
-        else:
-            torch.manual_seed(self.random_state)
-            U,S,Vv = torch.svd_lowrank(X - mean, q=min(kmax, want + 10), niter=self.n_iter)
-            w,comps = (S**2).double()[:want],Vv.T.double()[:want]; self.n_iter_ = self.n_iter
-            total = ((X - mean).double()**2).sum()
-        w = w.clamp(min=0)
-        ratio = w/total
-        if self.variance is not None:
-            k = int(torch.searchsorted(torch.cumsum(ratio, 0), torch.tensor(self.variance - 1e-12, dtype=ratio.dtype, device=ratio.device)).item()) + 1
-            k = min(k, len(w))
-        else: k = self.n_components
-        comps = comps[:k]
-        flip = torch.sign(comps.gather(1, comps.abs().argmax(1, keepdim=True)))   # sklearn's sign rule
-        comps = comps*flip
-        dt = X.dtype
-        self.solver_,self.n_components_,self.n_samples_,self.n_features_in_ = solver,k,n,d
-        self.mean_ = _back(mean.to(dt), was_numpy)
-        self.components_ = _back(comps.to(dt), was_numpy)
-        self.explained_variance_ = _back((w[:k]/(n-1)).to(dt), was_numpy)
-        self.explained_variance_ratio_ = _back(ratio[:k].to(dt), was_numpy)
-        self.singular_values_ = _back(w[:k].sqrt().to(dt), was_numpy)
-        self.total_variance_ = float(total/(n-1))
-        return self
-
-    def _params_like(self, X):
-        "Components and mean as tensors on X's device and dtype."
-        C,m = torch.as_tensor(self.components_),torch.as_tensor(self.mean_)
-        return C.to(X.device, X.dtype), m.to(X.device, X.dtype)
+    def _scale(self, like):
+        "Square roots of the explained variances (at least float eps), as a tensor like `like`."
+        s = torch.as_tensor(self.explained_variance_).to(like.device, like.dtype).sqrt()
+        return s.clamp(min=torch.finfo(like.dtype).eps)
 
     def transform(self, X):
-        "Codes `(X - mean_) @ components_ᵀ`: n_samples × n_components_."
+        "Codes `(X - mean_) @ components_ᵀ` (divided by their standard deviation if `whiten`): n_samples × n_components_."
         _check_fitted(self, 'components_')
         X,was_numpy = _to_torch(X, self.device)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features but this PCACompressor was fitted on {self.n_features_in_}")
         C,m = self._params_like(X)
-        return _back((X - m) @ C.T, was_numpy)
+        Z = (X - m) @ C.T
+        return _back(Z/self._scale(Z) if self.whiten else Z, was_numpy)
 
-    def inverse_transform(self, Z):
-        "Reconstructions `Z @ components_ + mean_`: n_samples × n_features."
-        _check_fitted(self, 'components_')
-        Z,was_numpy = _to_torch(Z, self.device, 'Z')
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(f"Z has {Z.shape[1]} columns but this PCACompressor keeps {self.n_components_} components")
-        C,m = self._params_like(Z)
-        return _back(Z @ C + m, was_numpy)
+# %% ../nbs/05_compress.ipynb #3d6e9a66
+@patch
+def _target(self:PCACompressor, n, d):
+    "`(k, variance)` after checking the arguments: exactly one is not None."
+    k,v = self.n_components,self.variance
+    if isinstance(k, (float, np.floating)):                       # scikit-learn's float n_components: a variance fraction
+        if not 0 < k < 1: raise ValueError(f"n_components={k!r}: a float must be a variance fraction in (0, 1) "
+                                           f"(e.g. 0.95); give a count as an int")
+        if v is not None: raise ValueError(f"give exactly one of n_components (a count) or variance (a fraction in (0, 1]), "
+                                           f"got n_components={k!r}, variance={v!r}")
+        k,v = None,float(k)
+    if (k is None) == (v is None):
+        raise ValueError(f"give exactly one of n_components (a count) or variance (a fraction in (0, 1]), got "
+                         f"n_components={k!r}, variance={v!r}")
+    if k is not None:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"n_components must be a positive integer, got {k!r}")
+        if k > min(n, d):
+            raise ValueError(f"n_components={k} is larger than min(n_samples, n_features) = min({n}, {d}) = {min(n, d)}: "
+                             f"use at most {min(n, d)} components")
+    elif not (isinstance(v, (int, float, np.floating)) and 0 < v <= 1):
+        raise ValueError(f"variance must be a fraction in (0, 1], got {v!r}; e.g. variance=0.95 keeps 95% of the variance")
+    if self.solver not in ('auto', *_PCA_ROUTES):
+        raise ValueError(f"solver must be 'auto', {', '.join(map(repr, _PCA_ROUTES))}, got {self.solver!r}")
+    if n < 2: raise ValueError(f"PCA needs at least 2 samples, got {n}")
+    return (int(k) if k is not None else None), v
 
-    def mse(self, X) -> float:
-        "Mean squared reconstruction error per entry on `X`."
-        X,_ = _to_torch(X, self.device)
-        R = torch.as_tensor(self.inverse_transform(self.transform(X))).to(X.device)
-        return float(((X - R)**2).mean())
+# %% ../nbs/05_compress.ipynb #724fc6c1
+def _complete_rows(A, m, seed=0):
+    "`m` unit rows orthogonal to each other and to the orthonormal rows of `A` (r × d)."
+    g = torch.Generator(device='cpu').manual_seed(seed)
+    R = torch.randn(A.shape[1], m, generator=g, dtype=A.dtype).to(A.device)
+    for _ in range(2): R = R - A.T @ (A @ R)                      # twice: orthogonal to working precision
+    return torch.linalg.qr(R)[0].T
+
+def _route_covariance(X, mean, k, est):
+    C = _covariance(X, mean)
+    w,V,it = _top_eigh(C, k or X.shape[1], seed=est.random_state)
+    return w, V.T, torch.trace(C), it
+
+def _route_gram(X, mean, k, est):
+    "The Gram route; directions beyond the rank of the centred data (zero eigenvalues) are completed orthonormally."
+    Xc = (X - mean).double()
+    G = Xc @ Xc.T
+    w,U,it = _top_eigh(G, k or len(X), seed=est.random_state)
+    w = w.clamp(min=0)
+    r = int((w > 1e-10*w[0]).sum())                               # the numerical rank among the wanted directions
+    comps = (U[:, :r]/w[:r].sqrt()).T @ Xc
+    if r < len(w): comps = torch.cat([comps, _complete_rows(comps, len(w) - r, est.random_state)])
+    return w, comps, torch.trace(G), it
+
+def _route_full(X, mean, k, est):
+    Xc = (X - mean).double()
+    _,S,Vh = torch.linalg.svd(Xc, full_matrices=False)
+    return S**2, Vh, (Xc**2).sum(), 0
+
+def _route_randomized(X, mean, k, est):
+    if k is None: raise ValueError("variance targets need the whole spectrum: use solver='auto', 'covariance', 'gram' or 'full'")
+    n,m2 = len(X),float((mean.double()**2).sum())
+    total = _sq_norm(X) - n*m2                                     # ‖Xc‖² = ‖X‖² - n‖mean‖², without a centred copy
+    if n*m2 > 1e3*total: X,mean = X - mean,torch.zeros_like(mean); total = _sq_norm(X)   # mean >> spread: centre once
+    w,comps,it = _subspace_data(X, mean, k, total, tol=est.tol, n_iter=est.n_iter, seed=est.random_state)
+    return w, comps, torch.tensor(total, dtype=torch.float64), it
+
+_PCA_ROUTES = {'covariance': _route_covariance, 'gram': _route_gram, 'full': _route_full, 'randomized': _route_randomized}
+
+# %% ../nbs/05_compress.ipynb #617259e1
+@patch
+def fit(self:PCACompressor, X, y=None):
+    "Fit the components to `X` (n_samples × n_features); `y` is ignored. The route taken is in `solver_`."
+    if hasattr(X, 'columns'): self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+    X,was_numpy = _to_torch(X, self.device)
+    n,d = X.shape
+    want,variance = self._target(n, d)
+    solver = self.solver
+    if solver == 'auto': costs = pca_solver_costs(n, d, want); solver = min(costs, key=costs.get) if costs else 'full'
+    mean = _col_mean(X).to(X.dtype)
+    w,comps,total,self.n_iter_ = _PCA_ROUTES[solver](X, mean, want, self)
+    w = w.clamp(min=0)
+    ratio = w/total
+    k = want or min(int(torch.searchsorted(torch.cumsum(ratio, 0), torch.tensor(variance - 1e-12, dtype=ratio.dtype,
+                                           device=ratio.device)).item()) + 1, len(w))
+    comps = comps[:k]
+    comps = comps*torch.sign(comps.gather(1, comps.abs().argmax(1, keepdim=True)))   # scikit-learn's sign rule
+    dt = X.dtype
+    self.solver_,self.n_components_,self.n_samples_,self.n_features_in_ = solver,k,n,d
+    self.mean_ = _back(mean.to(dt), was_numpy)
+    self.components_ = _back(comps.to(dt), was_numpy)
+    self.explained_variance_ = _back((w[:k]/(n-1)).to(dt), was_numpy)
+    self.explained_variance_ratio_ = _back(ratio[:k].to(dt), was_numpy)
+    self.singular_values_ = _back(w[:k].sqrt().to(dt), was_numpy)
+    self.total_variance_ = float(total/(n-1))
+    return self
+
+# %% ../nbs/05_compress.ipynb #404ae3fc
+@patch
+def _params_like(self:PCACompressor, X):
+    "Components and mean as tensors on X's device and dtype."
+    C,m = torch.as_tensor(self.components_),torch.as_tensor(self.mean_)
+    return C.to(X.device, X.dtype), m.to(X.device, X.dtype)
+
+@patch
+def inverse_transform(self:PCACompressor, Z):
+    "Reconstructions `Z @ components_ + mean_` (codes first scaled back if `whiten`): n_samples × n_features."
+    _check_fitted(self, 'components_')
+    Z,was_numpy = _to_torch(Z, self.device, 'Z')
+    if Z.shape[1] != self.n_components_:
+        raise ValueError(f"Z has {Z.shape[1]} columns but this PCACompressor keeps {self.n_components_} components")
+    C,m = self._params_like(Z)
+    if self.whiten: Z = Z*self._scale(Z)
+    return _back(Z @ C + m, was_numpy)
+
+@patch
+def mse(self:PCACompressor, X) -> float:
+    "Mean squared reconstruction error per entry on `X`."
+    X,_ = _to_torch(X, self.device)
+    R = torch.as_tensor(self.inverse_transform(self.transform(X))).to(X.device)
+    return float(((X - R)**2).mean())
 
 # %% ../nbs/05_compress.ipynb #d3347ffb
 def _rank_for(S, rank, energy, what, max_rank):

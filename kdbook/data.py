@@ -6,7 +6,7 @@ Docs: https://kdbook.github.io/kdbook/data.html.md"""
 
 # %% ../nbs/90_data.ipynb #af419101
 from __future__ import annotations
-import io, os, tarfile, hashlib
+import io, os, re, tarfile, hashlib, warnings, zlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -19,23 +19,27 @@ __all__ = ['IMG_EXTS', 'CIFAR_MEAN', 'CIFAR_STD', 'ArrayDataset', 'TensorDL', 'C
            'load_cifar10_arrays', 'cifar10_data', 'cifar10_dls']
 
 # %% ../nbs/90_data.ipynb #b60b557b
+def _deprecated_with_index(with_index, stacklevel=3):
+    "Warn when the deprecated `with_index` is passed: it does nothing any more."
+    if with_index: warnings.warn("with_index is deprecated and does nothing: the sample index of each batch now comes "
+        "from the fastai loader itself (see kdbook.cache). Drop the argument.", DeprecationWarning, stacklevel=stacklevel)
+
 class ArrayDataset:
-    "Inputs `x` and integer labels `y` held as tensors; items are `(x, y)` or, with `with_index`, `(x, y, index)`."
+    "Inputs `x` and integer labels `y` held as tensors; items are `(x, y)`."
     n_inp = 1
     def __init__(self,
         x, # inputs, first dimension is the sample (tensor or numpy array)
         y, # integer labels; -100 marks an unlabelled sample (ignored by cross-entropy)
         classes=None, # class names, in label order
-        with_index:bool=False, # also return each sample's index (needed by cached teacher outputs)
+        with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
     ):
+        _deprecated_with_index(with_index)
         x,y = torch.as_tensor(x),torch.as_tensor(y, dtype=torch.long)
         if len(x)!=len(y): raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-        self.x,self.y,self.with_index = x,y,with_index
+        self.x,self.y = x,y
         self.classes = list(classes) if classes is not None else [str(i) for i in range(int(y.max())+1 if len(y) else 0)]
     def __len__(self): return len(self.x)
-    def __getitem__(self, i):
-        i = torch.as_tensor(i, dtype=torch.long)
-        return (self.x[i], self.y[i], i) if self.with_index else (self.x[i], self.y[i])
+    def __getitem__(self, i): return self.x[i], self.y[i]
     @property
     def c(self): return len(self.classes)
     @property
@@ -44,6 +48,7 @@ class ArrayDataset:
         from kdbook.losses import LabelledCrossEntropy
         return LabelledCrossEntropy()
     def __repr__(self): return f"{type(self).__name__}(n={len(self)}, x={tuple(self.x.shape[1:])}, classes={self.c})"
+
 
 # %% ../nbs/90_data.ipynb #a366d948
 class TensorDL(DataLoader):
@@ -78,9 +83,10 @@ def digits_data(
     valid_pct:float=0.2, # fraction of the 1,797 images held out, stratified
     seed:int=42, # fixes the split
     label_pct:float=1.0, # fraction of training labels kept; the rest are marked -100 (unlabelled)
-    with_index:bool=False, # items carry their index (for cached teacher outputs)
+    with_index:bool=False, # deprecated, does nothing
 ):
     "Train and valid `ArrayDataset`s of scikit-learn's digits, 64 features in [0, 1]."
+    _deprecated_with_index(with_index)
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     if not (0 < valid_pct < 1): raise ValueError(f"valid_pct must be in (0, 1), got {valid_pct}")
@@ -93,7 +99,7 @@ def digits_data(
         ylab,yt = yt,np.full_like(yt, -100)
         yt[keep] = ylab[keep]
     names = [str(c) for c in d.target_names]
-    return (ArrayDataset(xt, yt, names, with_index), ArrayDataset(xv, yv, names, with_index))
+    return ArrayDataset(xt, yt, names), ArrayDataset(xv, yv, names)
 
 def dls_from_datasets(
     train:ArrayDataset, valid:ArrayDataset, # the two datasets
@@ -117,28 +123,38 @@ def digits_dls(
     valid_pct:float=0.2, # fraction held out, stratified
     seed:int=42, # fixes the split
     label_pct:float=1.0, # fraction of training labels kept (the rest is an unlabelled transfer set)
-    with_index:bool=False, # batches carry sample indices (for cached teacher outputs)
+    with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
     device=None, # where batches are put
 ):
     "scikit-learn's digits as fastai `DataLoaders`: the embedded default dataset, no download."
-    return dls_from_datasets(*digits_data(valid_pct, seed, label_pct, with_index), bs=bs, device=device)
+    _deprecated_with_index(with_index)
+    return dls_from_datasets(*digits_data(valid_pct, seed, label_pct), bs=bs, device=device)
 
 # %% ../nbs/90_data.ipynb #160b0c46
 IMG_EXTS = {'.png','.jpg','.jpeg','.bmp'}
 
 def _split_members(names, split):
-    "Map each archive/folder member path to (class, name) when it lies under `.../<split>/<class>/<file>`."
-    out = []
+    "Files under `.../<split>/<class>/`: `[(class, name)]` of the images kdbook reads, and the names of the other files."
+    imgs,other = [],[]
     for n in names:
         parts = Path(n).parts
-        if len(parts) >= 3 and parts[-3] == split and Path(n).suffix.lower() in IMG_EXTS: out.append((parts[-2], n))
-    return out
+        if len(parts) < 3 or parts[-3] != split or parts[-1].startswith('.'): continue   # hidden files (.DS_Store) are not data
+        if Path(n).suffix.lower() in IMG_EXTS: imgs.append((parts[-2], n))
+        else: other.append(n)
+    return imgs, other
+
+def _warn_skipped(other, src, split):
+    "One warning for all the files under `<split>/<class>/` that are not images kdbook reads (e.g. .webp, .gif, .tif)."
+    if other: warnings.warn(f"skipped {len(other)} file(s) under '{split}/<class>/' in {src} that are not "
+        f"{'/'.join(sorted(IMG_EXTS))} images, e.g. {other[0]!r}; convert them to PNG to use them", stacklevel=3)
 
 def _decode(data, name):
     from PIL import Image
     try:
         with Image.open(io.BytesIO(data)) as im: return np.asarray(im.convert('RGB'))
-    except Exception as e: raise ValueError(f"corrupt image file {name!r}: {e}. Remove or replace it.") from None
+    except Exception as e:
+        why = re.sub(r'\s*<_io\.BytesIO object at 0x[0-9a-fA-F]+>', '', str(e)) or type(e).__name__   # no memory addresses
+        raise ValueError(f"corrupt image file {name!r} ({why}). Remove or replace it.") from None
 
 def _pick(members, per_class, seed):
     "Group members by class (sorted), keep the first `per_class` of each after a seeded shuffle when subsetting."
@@ -173,23 +189,32 @@ def read_image_split(
     if src.is_dir():
         paths = sorted(src.rglob('*'))
         files = [str(p.relative_to(src)) for p in paths if p.is_file()]
-        classes,picked = _pick(_split_members(files, split), per_class, seed)
+        members,other = _split_members(files, split)
+        classes,picked = _pick(members, per_class, seed)
         _check_no_empty_class([str(p.relative_to(src)) for p in paths if p.is_dir()], classes, split, src)
         read = lambda n: (src/n).read_bytes()
         imgs = [_decode(read(n), n) for _,n in picked]
     elif src.is_file():
         try: tf = tarfile.open(src)
-        except tarfile.TarError as e: raise ValueError(f"{src} is not a readable .tgz/.tar archive ({e}). Pass the CIFAR-10 archive or its unpacked folder.") from None
-        with tf:
-            members = tf.getmembers()
-            mems = [m for m in members if m.isfile()]
-            classes,picked = _pick(_split_members([m.name for m in mems], split), per_class, seed)
-            _check_no_empty_class([m.name for m in members if m.isdir()], classes, split, src)
-            want,got = {n for _,n in picked},{}
-            for m in mems:  # one pass in archive order: seeking backwards in a gzip stream would re-read it
-                if m.name in want: got[m.name] = _decode(tf.extractfile(m).read(), m.name)
-            imgs = [got[n] for _,n in picked]
+        except tarfile.TarError:
+            why = 'an empty file' if src.stat().st_size == 0 else 'not a gzip, bzip2, xz or tar file'
+            raise ValueError(f"{src} is not a readable .tgz/.tar archive ({why}). Pass the CIFAR-10 archive or its unpacked folder.") from None
+        try:
+            with tf:
+                members = tf.getmembers()
+                mems = [m for m in members if m.isfile()]
+                found,other = _split_members([m.name for m in mems], split)
+                classes,picked = _pick(found, per_class, seed)
+                _check_no_empty_class([m.name for m in members if m.isdir()], classes, split, src)
+                want,got = {n for _,n in picked},{}
+                for m in mems:  # one pass in archive order: seeking backwards in a gzip stream would re-read it
+                    if m.name in want: got[m.name] = _decode(tf.extractfile(m).read(), m.name)
+                imgs = [got[n] for _,n in picked]
+        except (EOFError, tarfile.TarError, zlib.error, OSError) as e:   # a truncated download, a damaged gzip stream
+            raise ValueError(f"{src} is truncated or damaged ({type(e).__name__}: {e}). Download it again, "
+                             "or pass the unpacked folder.") from None
     else: raise FileNotFoundError(f"no such file or folder: {src}")
+    _warn_skipped(other, src, split)
     if not picked:
         raise ValueError(f"no images found under '{split}/<class>/' in {src}. Expected the layout of fastai's CIFAR: "
                          f"{split}/<class>/<image>.png|jpg")
@@ -291,20 +316,34 @@ class RandomCropFlip:
 def _cache_dir():
     return Path(os.environ.get('KDBOOK_CACHE', Path.home()/'.cache'/'kdbook'))
 
+def _source_key(src:Path, split:str) -> str:
+    "Fingerprint of what `read_image_split(src, split)` reads: an archive's bytes, or a folder's file names, sizes and mtimes."
+    h = hashlib.sha1()
+    if src.is_dir():
+        h.update(str(src.resolve()).encode())
+        for p in sorted(src.rglob('*')):
+            rel = p.relative_to(src)
+            if len(rel.parts) >= 3 and rel.parts[-3] == split and p.is_file():
+                st = p.stat(); h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    else:
+        with open(src, 'rb') as f:
+            for blk in iter(lambda: f.read(1<<22), b''): h.update(blk)
+    return h.hexdigest()
+
 def load_cifar10_arrays(
     path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder
     split:str='train', # 'train' or 'test'
     per_class:int|None=None, # keep this many images per class (seeded); None keeps all
     seed:int=0, # fixes the per-class choice
     download:bool=False, # allow fastai's `untar_data` when nothing is found locally
-    cache:bool=True, # keep decoded arrays under `$KDBOOK_CACHE` (default ~/.cache/kdbook)
+    cache:bool=True, # keep decoded arrays under `$KDBOOK_CACHE` (default ~/.cache/kdbook), keyed on what was read
 ):
     "CIFAR-10 `split` as `(x uint8 N×3×32×32, y, classes)`, decoded once and cached."
     if split not in ('train','test'): raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     src = find_cifar10(path, download)
-    st = src.stat()
-    key = hashlib.sha1(f"{src.resolve()}|{st.st_mtime_ns}|{st.st_size}|{split}|{per_class}|{seed}".encode()).hexdigest()[:16]
-    f = _cache_dir()/f'cifar10-{split}-{key}.npz'
+    if cache:
+        key = hashlib.sha1(f"{_source_key(src, split)}|{split}|{per_class}|{seed}".encode()).hexdigest()[:16]
+        f = _cache_dir()/f'cifar10-{split}-{key}.npz'
     if cache and f.exists():
         d = np.load(f, allow_pickle=False)
         return torch.from_numpy(d['x']), torch.from_numpy(d['y']), [str(c) for c in d['classes']]
@@ -321,13 +360,15 @@ def cifar10_data(
     per_class:int|None=None, # training images per class (None: all 5,000)
     test_per_class:int|None=None, # test images per class (None: all 1,000)
     seed:int=0, # fixes the per-class choice
-    with_index:bool=False, # items carry their index (for cached teacher outputs)
+    with_index:bool=False, # deprecated, does nothing
     download:bool=False, # allow fastai's `untar_data` when nothing is found locally
+    cache:bool=True, # read and write the decoded-array cache (False: decode every time)
 ):
     "CIFAR-10 train and test `ArrayDataset`s of `uint8` images."
-    xt,yt,classes = load_cifar10_arrays(path, 'train', per_class, seed, download)
-    xv,yv,_ = load_cifar10_arrays(path, 'test', test_per_class, seed, download)
-    return ArrayDataset(xt, yt, classes, with_index), ArrayDataset(xv, yv, classes, with_index)
+    _deprecated_with_index(with_index)
+    xt,yt,classes = load_cifar10_arrays(path, 'train', per_class, seed, download, cache)
+    xv,yv,_ = load_cifar10_arrays(path, 'test', test_per_class, seed, download, cache)
+    return ArrayDataset(xt, yt, classes), ArrayDataset(xv, yv, classes)
 
 def cifar10_dls(
     path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder
@@ -335,12 +376,14 @@ def cifar10_dls(
     per_class:int|None=None, # training images per class (None: all)
     test_per_class:int|None=None, # test images per class (None: all)
     augment:bool=True, # random crop + flip on training batches
-    with_index:bool=False, # batches carry sample indices (for cached teacher outputs)
+    with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
     seed:int=0, # fixes the per-class choice
     device=None, # where batches are put
     download:bool=False, # allow fastai's `untar_data` when nothing is found locally
+    cache:bool=True, # read and write the decoded-array cache (False: decode every time)
 ):
     "CIFAR-10 as fastai `DataLoaders`, normalised, augmented on the device; the test set is the validation set."
-    trn,val = cifar10_data(path, per_class, test_per_class, seed, with_index, download)
+    _deprecated_with_index(with_index)
+    trn,val = cifar10_data(path, per_class, test_per_class, seed, download=download, cache=cache)
     return dls_from_datasets(trn, val, bs=bs, tfms=[Normalize()], train_tfms=[RandomCropFlip()] if augment else None,
                              device=device)

@@ -6,15 +6,18 @@ Docs: https://kdbook.github.io/kdbook/losses.html.md"""
 
 # %% ../nbs/03_losses.ipynb #f95adebf
 from __future__ import annotations
-import math, difflib
+import math, difflib, inspect
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastai.losses import CrossEntropyLossFlat
 
 # %% auto #0
-__all__ = ['check_temperature', 'check_weights', 'check_logits', 'soft_target_loss', 'SoftTargetLoss', 'hard_target_loss',
-           'HardTargetLoss', 'logits_mse_loss', 'LogitsMSELoss', 'labelled_cross_entropy', 'LabelledCrossEntropy',
-           'distillation_loss', 'FitNetLoss', 'attention_map', 'AttentionTransferLoss']
+__all__ = ['LOSS_EXTRAS', 'DKD_UNLABELLED', 'check_temperature', 'check_weights', 'check_logits', 'standardize_logits',
+           'soft_target_loss', 'SoftTargetLoss', 'hard_target_loss', 'HardTargetLoss', 'logits_mse_loss',
+           'LogitsMSELoss', 'labelled_cross_entropy', 'LabelledCrossEntropy', 'loss_needs', 'call_logit_loss',
+           'distillation_loss', 'dkd_loss', 'DKDLoss', 'dist_loss', 'DISTLoss', 'FitNetLoss', 'attention_map',
+           'AttentionTransferLoss']
 
 # %% ../nbs/03_losses.ipynb #3c2154b0
 def check_temperature(T) -> float:
@@ -48,22 +51,33 @@ def check_logits(student_logits, teacher_logits):
         raise ValueError(f"student and teacher logits differ in shape: {s} vs {t}; {hint}")
 
 # %% ../nbs/03_losses.ipynb #6cd633a4
+def standardize_logits(
+    logits:torch.Tensor, # (batch, classes)
+    eps:float=1e-7, # added to the standard deviation, as in Sun et al.'s code
+) -> torch.Tensor:
+    "Z-score each sample's logits: `(z - mean(z)) / (std(z) + eps)`, with torch's default (unbiased) std, in float32."
+    z = logits.float()
+    return (z - z.mean(-1, keepdim=True)) / (z.std(-1, keepdim=True) + eps)
+
 def soft_target_loss(
     student_logits:torch.Tensor, # (batch, classes)
     teacher_logits:torch.Tensor, # (batch, classes)
     T:float=4., # temperature
+    standardize:bool=False, # z-score each sample's student and teacher logits first (Sun et al. 2024)
 ) -> torch.Tensor:
     "Hinton et al.'s soft-target loss `T² · KL(softmax(t/T) ‖ softmax(s/T))`, batch mean, computed in float32."
     T = check_temperature(T); check_logits(student_logits, teacher_logits)
-    log_q = F.log_softmax(student_logits.float()/T, dim=-1)
-    log_p = F.log_softmax(teacher_logits.float()/T, dim=-1)
+    s,t = student_logits.float(),teacher_logits.float()
+    if standardize: s,t = standardize_logits(s),standardize_logits(t)
+    log_q = F.log_softmax(s/T, dim=-1)
+    log_p = F.log_softmax(t/T, dim=-1)
     return F.kl_div(log_q, log_p, reduction='batchmean', log_target=True) * (T*T)
 
 class SoftTargetLoss:
     "Callable soft-target loss with temperature `T`: `T² · KL(softmax(t/T) ‖ softmax(s/T))`, batch mean."
-    def __init__(self, T:float=4.): self.T = check_temperature(T)
-    def __call__(self, student_logits, teacher_logits): return soft_target_loss(student_logits, teacher_logits, self.T)
-    def __repr__(self): return f"SoftTargetLoss(T={self.T})"
+    def __init__(self, T:float=4., standardize:bool=False): self.T,self.standardize = check_temperature(T),standardize
+    def __call__(self, student_logits, teacher_logits): return soft_target_loss(student_logits, teacher_logits, self.T, self.standardize)
+    def __repr__(self): return f"SoftTargetLoss(T={self.T}" + (", standardize=True)" if self.standardize else ")")
 
 # %% ../nbs/03_losses.ipynb #2c078822
 def hard_target_loss(
@@ -94,18 +108,20 @@ def logits_mse_loss(
     student_logits:torch.Tensor, # (batch, classes)
     teacher_logits:torch.Tensor, # (batch, classes)
     center:bool=False, # subtract each sample's mean logit from both first
+    standardize:bool=False, # z-score each sample's logits first (`standardize_logits`)
 ) -> torch.Tensor:
     "Mean squared error between student and teacher logits (Ba & Caruana 2014), in float32."
     check_logits(student_logits, teacher_logits)
     s,t = student_logits.float(),teacher_logits.float()
-    if center: s,t = s - s.mean(-1, keepdim=True),t - t.mean(-1, keepdim=True)
+    if standardize: s,t = standardize_logits(s),standardize_logits(t)
+    elif center: s,t = s - s.mean(-1, keepdim=True),t - t.mean(-1, keepdim=True)
     return F.mse_loss(s, t)
 
 class LogitsMSELoss:
     "Callable logit-regression loss."
-    def __init__(self, center:bool=False): self.center = center
-    def __call__(self, student_logits, teacher_logits): return logits_mse_loss(student_logits, teacher_logits, self.center)
-    def __repr__(self): return f"LogitsMSELoss(center={self.center})"
+    def __init__(self, center:bool=False, standardize:bool=False): self.center,self.standardize = center,standardize
+    def __call__(self, student_logits, teacher_logits): return logits_mse_loss(student_logits, teacher_logits, self.center, self.standardize)
+    def __repr__(self): return f"LogitsMSELoss(center={self.center}, standardize={self.standardize})"
 
 # %% ../nbs/03_losses.ipynb #c26d4e3e
 def labelled_cross_entropy(
@@ -122,29 +138,147 @@ def labelled_cross_entropy(
     total = F.cross_entropy(logits, targets.masked_fill(~mask, 0), reduction='none').mul(mask).sum()
     return total / n.clamp(min=1)
 
-class LabelledCrossEntropy:
-    "Callable `labelled_cross_entropy`: a fastai loss function for partly labelled data."
-    def __init__(self, ignore_index:int=-100): self.ignore_index = ignore_index
-    def __call__(self, logits, targets): return labelled_cross_entropy(logits, targets, self.ignore_index)
-    def activation(self, x): return F.softmax(x, dim=-1)
-    def decodes(self, x): return x.argmax(dim=-1)
-    def __repr__(self): return "LabelledCrossEntropy()"
+# %% ../nbs/03_losses.ipynb #1ce0a7b1
+class LabelledCrossEntropy(CrossEntropyLossFlat):
+    "fastai's `CrossEntropyLossFlat` that skips unlabelled samples (label `ignore_index`) and gives 0, with a gradient path, on a batch with none labelled."
+    def __init__(self, *args, ignore_index:int=-100, axis:int=-1, **kwargs):
+        super().__init__(*args, ignore_index=ignore_index, axis=axis, **kwargs)
+    @property
+    def ignore_index(self): return self.func.ignore_index
+    def __call__(self, inp, targ, **kwargs):
+        inp = inp.float()
+        if self.reduction == 'mean' and not (targ != self.ignore_index).any(): return inp.sum()*0.
+        return super().__call__(inp, targ, **kwargs)
+    def __repr__(self): return f"LabelledCrossEntropy(ignore_index={self.ignore_index})"
+
+# %% ../nbs/03_losses.ipynb #c6b58b70
+LOSS_EXTRAS = ('targets', 'epoch', 'pct')
+
+def loss_needs(loss) -> tuple:
+    "The names among `LOSS_EXTRAS` that `loss` takes as keyword arguments: its `needs` attribute, else read from its signature."
+    if hasattr(loss, 'needs'): return tuple(n for n in LOSS_EXTRAS if n in loss.needs)
+    f = loss.forward if isinstance(loss, nn.Module) else loss
+    try: ps = inspect.signature(f).parameters
+    except (TypeError, ValueError): return ()
+    if any(p.kind == p.VAR_KEYWORD for p in ps.values()): return LOSS_EXTRAS
+    return tuple(n for n in LOSS_EXTRAS if n in ps and ps[n].kind != inspect.Parameter.POSITIONAL_ONLY)
+
+def call_logit_loss(
+    loss, # a callable `(s, t, **extras) -> scalar`
+    student_logits:torch.Tensor, # (batch, classes)
+    teacher_logits:torch.Tensor, # (batch, classes)
+    needs:tuple|None=None, # `loss_needs(loss)`, if already known
+    **extras, # `targets=`, `epoch=`, `pct=`: only those the loss declares are passed
+) -> torch.Tensor:
+    "`loss(s, t, **extras)`, passing only the extras that `loss` declares."
+    needs = loss_needs(loss) if needs is None else needs
+    return loss(student_logits, teacher_logits, **{k:v for k,v in extras.items() if k in needs})
 
 # %% ../nbs/03_losses.ipynb #e9306eaa
 def distillation_loss(
     student_logits:torch.Tensor, # (batch, classes)
     teacher_logits:torch.Tensor, # (batch, classes)
     targets:torch.Tensor|None=None, # true labels (-100 = unlabelled); None drops the CE term
-    kd_loss=None, # a loss `(s, t) -> scalar`; default `SoftTargetLoss(T=4)`
+    kd_loss=None, # a loss `(s, t) -> scalar` (given `targets=` too if it declares them); default `SoftTargetLoss(T=4)`
     ce_weight:float=0.1, # weight of cross-entropy with the true labels
     kd_weight:float=0.9, # weight of the distillation term
 ) -> torch.Tensor:
     "`ce_weight · CE(s, y) + kd_weight · kd_loss(s, t)`: the standard distillation objective for plain PyTorch loops."
     w = check_weights(ce_weight=ce_weight if targets is not None else 0., kd_weight=kd_weight)
     kd_loss = kd_loss or SoftTargetLoss()
-    out = w['kd_weight'] * kd_loss(student_logits, teacher_logits)
+    out = w['kd_weight'] * call_logit_loss(kd_loss, student_logits, teacher_logits, targets=targets)
     if targets is not None and w['ce_weight']: out = out + w['ce_weight'] * labelled_cross_entropy(student_logits, targets)
     return out
+
+# %% ../nbs/03_losses.ipynb #c2d3b6c2
+def _split_logprobs(z, gt):
+    "Log of the binary (target, rest) probabilities and the log-softmax over the non-target classes (0 at the target)."
+    lse = z.logsumexp(-1)
+    lse_nt = z.masked_fill(gt, float('-inf')).logsumexp(-1)
+    log_b = torch.stack([(z*gt).sum(-1) - lse, lse_nt - lse], -1)
+    return log_b, (z - lse_nt[:,None]).masked_fill(gt, 0.)
+
+def _kl_logs(log_p, log_q): return (log_p.exp()*(log_p - log_q)).sum(-1)
+
+DKD_UNLABELLED = {'teacher': lambda y, t, ignore: torch.where(y == ignore, t.argmax(-1), y),
+                  'skip': lambda y, t, ignore: y}
+
+def dkd_loss(
+    student_logits:torch.Tensor, # (batch, classes)
+    teacher_logits:torch.Tensor, # (batch, classes)
+    targets:torch.Tensor, # (batch,) true classes; `ignore_index` marks an unlabelled sample
+    alpha:float=1., # weight of target-class KD (TCKD)
+    beta:float=8., # weight of non-target-class KD (NCKD)
+    T:float=4., # temperature
+    unlabelled:str='teacher', # unlabelled samples: 'teacher' (its argmax is the target) or 'skip' (left out)
+    standardize:bool=False, # z-score the logits first (`standardize_logits`)
+    ignore_index:int=-100, # the label of unlabelled samples
+) -> torch.Tensor:
+    "Decoupled KD: `T² · (alpha · TCKD + beta · NCKD)`, mean over the samples that have a target, in float32."
+    T = check_temperature(T); check_logits(student_logits, teacher_logits)
+    if unlabelled not in DKD_UNLABELLED: raise ValueError(f"unlabelled must be one of {list(DKD_UNLABELLED)}, got {unlabelled!r}")
+    if targets is None: raise ValueError("DKD needs the labels: call it with targets= (DistillCallback passes them)")
+    s,t = student_logits.float(),teacher_logits.float()
+    if s.dim() != 2 or s.shape[-1] < 2: raise ValueError(f"DKD needs logits (batch, classes >= 2), got shape {tuple(s.shape)}")
+    if standardize: s,t = standardize_logits(s),standardize_logits(t)
+    y = DKD_UNLABELLED[unlabelled](targets.to(s.device).long(), t, ignore_index)
+    keep = y != ignore_index
+    gt = F.one_hot(y.masked_fill(~keep, 0), s.shape[-1]).bool()
+    (bs,ns),(bt,nt) = _split_logprobs(s/T, gt),_split_logprobs(t/T, gt)
+    per = alpha*_kl_logs(bt, bs) + beta*_kl_logs(nt, ns)
+    return (per*keep).sum() / keep.sum().clamp(min=1) * (T*T)
+
+# %% ../nbs/03_losses.ipynb #4c343216
+class DKDLoss:
+    "Callable decoupled KD loss, with the authors' optional linear warm-up over the first `warmup` epochs."
+    def __init__(self,
+        alpha:float=1., # weight of TCKD
+        beta:float=8., # weight of NCKD
+        T:float=4., # temperature
+        warmup:int=0, # epochs of linear warm-up of the whole term (0: none)
+        unlabelled:str='teacher', # 'teacher' or 'skip' (see `dkd_loss`)
+        standardize:bool=False, # z-score the logits first
+    ):
+        self.T = check_temperature(T)
+        w = check_weights(alpha=alpha, beta=beta); self.alpha,self.beta = w['alpha'],w['beta']
+        if unlabelled not in DKD_UNLABELLED: raise ValueError(f"unlabelled must be one of {list(DKD_UNLABELLED)}, got {unlabelled!r}")
+        if not (isinstance(warmup, int) and warmup >= 0): raise ValueError(f"warmup must be a number of epochs >= 0, got {warmup!r}")
+        self.warmup,self.unlabelled,self.standardize = warmup,unlabelled,standardize
+    def __call__(self, student_logits, teacher_logits, targets=None, epoch:int=0):
+        f = min((epoch+1)/self.warmup, 1.) if self.warmup else 1.
+        return f*dkd_loss(student_logits, teacher_logits, targets, self.alpha, self.beta, self.T, self.unlabelled, self.standardize)
+    def __repr__(self): return f"DKDLoss(alpha={self.alpha}, beta={self.beta}, T={self.T}, warmup={self.warmup}, unlabelled={self.unlabelled!r})"
+
+# %% ../nbs/03_losses.ipynb #0a26b441
+def _pearson_rows(a, b, eps=1e-8):
+    "Pearson correlation of each row of `a` with the same row of `b` (cosine similarity of the centred rows)."
+    return F.cosine_similarity(a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True), dim=1, eps=eps)
+
+def dist_loss(
+    student_logits:torch.Tensor, # (batch, classes)
+    teacher_logits:torch.Tensor, # (batch, classes)
+    beta:float=1., # weight of the inter-class relation
+    gamma:float=1., # weight of the intra-class relation
+    T:float=1., # temperature
+    standardize:bool=False, # z-score the logits first
+) -> torch.Tensor:
+    "DIST: `T² · (beta · (1 - mean row correlation) + gamma · (1 - mean column correlation))` of the softened probabilities."
+    T = check_temperature(T); check_logits(student_logits, teacher_logits)
+    s,t = student_logits.float(),teacher_logits.float()
+    if standardize: s,t = standardize_logits(s),standardize_logits(t)
+    ys,yt = F.softmax(s/T, -1),F.softmax(t/T, -1)
+    inter = 1 - _pearson_rows(ys, yt).mean()
+    intra = 1 - _pearson_rows(ys.T, yt.T).mean()
+    return (beta*inter + gamma*intra) * (T*T)
+
+class DISTLoss:
+    "Callable DIST loss (inter- and intra-class Pearson relations)."
+    def __init__(self, beta:float=1., gamma:float=1., T:float=1., standardize:bool=False):
+        self.T = check_temperature(T)
+        w = check_weights(beta=beta, gamma=gamma); self.beta,self.gamma = w['beta'],w['gamma']
+        self.standardize = standardize
+    def __call__(self, student_logits, teacher_logits): return dist_loss(student_logits, teacher_logits, self.beta, self.gamma, self.T, self.standardize)
+    def __repr__(self): return f"DISTLoss(beta={self.beta}, gamma={self.gamma}, T={self.T})"
 
 # %% ../nbs/03_losses.ipynb #fed41a14
 def _match_spatial(a, b):

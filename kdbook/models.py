@@ -1,4 +1,4 @@
-"""A small model zoo for the book: CIFAR ResNets (He et al. 2016), a small CNN student, and MLPs for digits.
+"""A small model zoo for the book: CIFAR ResNets (He et al. 2016), a fast CIFAR-10 teacher with shipped weights, a small CNN student, and MLPs for digits.
 
 Docs: https://kdbook.github.io/kdbook/models.html.md"""
 
@@ -6,12 +6,18 @@ Docs: https://kdbook.github.io/kdbook/models.html.md"""
 
 # %% ../nbs/91_models.ipynb #dd7d7cf8
 from __future__ import annotations
+import os, time, importlib.resources
+from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
+from .data import Normalize, RandomCropFlip
 
 # %% auto #0
-__all__ = ['n_params', 'BasicBlock', 'CifarResNet', 'resnet20', 'resnet56', 'resnet110', 'SmallCNN', 'MLP']
+__all__ = ['CIFAR10_TEACHER_FILE', 'n_params', 'BasicBlock', 'CifarResNet', 'resnet20', 'resnet56', 'resnet110', 'SmallCNN',
+           'MLP', 'PatchWhitening', 'image_patches', 'WhitenedCNN', 'predict_logits', 'accuracy_on',
+           'train_cifar_classifier', 'save_weights', 'load_weights', 'cifar10_teacher']
 
 # %% ../nbs/91_models.ipynb #691e2c45
 def n_params(model:nn.Module, trainable_only:bool=True) -> int:
@@ -101,3 +107,177 @@ class MLP(nn.Sequential):
             ni = h
         layers.append(nn.Linear(ni, n_out))
         super().__init__(*layers)
+
+# %% ../nbs/91_models.ipynb #afe2b9af
+class PatchWhitening(nn.Module):
+    "A frozen `patch`×`patch` convolution that whitens image patches: its filters are the patch covariance's eigenvectors, scaled to unit variance, with both signs."
+    def __init__(self,
+        in_channels:int=3, # image channels
+        patch:int=2, # patch side; the output has `2*in_channels*patch**2` channels
+        eps:float=5e-4, # added to each eigenvalue before the square root
+    ):
+        super().__init__(); self.patch,self.eps = patch,eps
+        n = in_channels*patch*patch
+        self.conv = nn.Conv2d(in_channels, 2*n, patch, bias=True)
+        self.conv.weight.requires_grad_(False)
+    def forward(self, x): return self.conv(x)
+
+# %% ../nbs/91_models.ipynb #935bcce5
+def image_patches(x:torch.Tensor, patch:int=2) -> torch.Tensor:
+    "Every `patch`×`patch` patch of the images `x` (N×C×H×W) as rows of length `C*patch*patch`, in the conv weight's order."
+    p = x.unfold(2, patch, 1).unfold(3, patch, 1)                       # N×C×H'×W'×patch×patch
+    return p.permute(0,2,3,1,4,5).reshape(-1, x.shape[1]*patch*patch)
+
+@patch
+@torch.no_grad()
+def fit(self:PatchWhitening,
+    x:torch.Tensor, # normalised float images, N×C×H×W (a few thousand are enough)
+):
+    "Set the filters from the patch covariance of `x`; returns `self`."
+    p = image_patches(x.float(), self.patch)
+    evals,evecs = torch.linalg.eigh(torch.cov(p.T))
+    w = (evecs.T/(evals+self.eps).sqrt()[:,None]).view(-1, *self.conv.weight.shape[1:])
+    self.conv.weight.copy_(torch.cat([w, -w]))
+    self.conv.bias.zero_()
+    return self
+
+# %% ../nbs/91_models.ipynb #cf629b58
+def _conv_group(ni, nf):
+    "conv → 2×2 max-pool → BN → GELU → conv → BN → GELU"
+    return nn.Sequential(nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(nf), nn.GELU(),
+                         nn.Conv2d(nf, nf, 3, padding=1, bias=False), nn.BatchNorm2d(nf), nn.GELU())
+
+class WhitenedCNN(nn.Sequential):
+    "A fast CIFAR classifier: patch whitening, three conv groups that each halve the resolution, global max-pooling, a linear head."
+    def __init__(self,
+        num_classes:int=10, # outputs
+        widths=(32,64,128), # channels of the three conv groups
+        in_channels:int=3, # image channels
+        patch:int=2, # side of the whitened patches
+    ):
+        layers,ni = [PatchWhitening(in_channels, patch), nn.GELU()],2*in_channels*patch*patch
+        for nf in widths: layers.append(_conv_group(ni, nf)); ni = nf
+        layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(ni, num_classes, bias=False)]
+        super().__init__(*layers)
+
+# %% ../nbs/91_models.ipynb #a2106398
+@torch.no_grad()
+def predict_logits(
+    model:nn.Module, # a classifier that takes normalised images
+    x:torch.Tensor, # uint8 (or normalised float) images, N×3×H×W
+    bs:int=1000, # batch size
+    tta:bool=False, # average the logits of each image and its mirror image
+) -> torch.Tensor:
+    "Logits of `model` (in eval mode) for all of `x`, optionally with flip test-time augmentation."
+    norm,was_training = Normalize(),model.training
+    model.eval(); out,dev = [],next(model.parameters()).device
+    for i in range(0, len(x), bs):
+        xb = norm((x[i:i+bs].to(dev),))[0]
+        lo = model(xb).float()
+        if tta: lo = (lo + model(xb.flip(3)).float())/2
+        out.append(lo.cpu())
+    model.train(was_training)
+    return torch.cat(out)
+
+def accuracy_on(model, x, y, bs:int=1000, tta:bool=False) -> float:
+    "Fraction of `x` that `model` classifies as `y`."
+    return (predict_logits(model, x, bs, tta).argmax(1) == y.cpu()).float().mean().item()
+
+# %% ../nbs/91_models.ipynb #2623f272
+def _triangle(total, warmup):
+    "lr multiplier: linear from 0 to 1 over the first `warmup` fraction of `total` steps, then linear down to 0."
+    w = max(1, int(warmup*total))
+    return lambda s: (s+1)/w if s < w else max(0., (total-s)/max(1, total-w))
+
+def _param_groups(model, weight_decay):
+    "Weight decay on conv and linear weights only (not on BN or biases); frozen parameters left out."
+    ps = [p for p in model.parameters() if p.requires_grad]
+    return [dict(params=[p for p in ps if p.ndim > 1], weight_decay=weight_decay),
+            dict(params=[p for p in ps if p.ndim <= 1], weight_decay=0.)]
+
+# %% ../nbs/91_models.ipynb #c0d1c489
+def train_cifar_classifier(
+    model:nn.Module, # e.g. `WhitenedCNN()`; a `PatchWhitening` first layer is fitted to the data first
+    x:torch.Tensor, y:torch.Tensor, # training images (uint8, N×3×32×32) and labels
+    epochs:int=12, # passes over `x`
+    bs:int=512, # batch size
+    lr:float=0.2, # peak learning rate of the triangular schedule
+    weight_decay:float=5e-4, # on conv and linear weights
+    label_smoothing:float=0.1, # of the cross-entropy targets
+    warmup:float=0.2, # fraction of the steps spent rising to `lr`
+    augment:bool=True, # pad-4 random crop and horizontal flip
+    bf16:bool=False, # bfloat16 autocast (about 2× faster on CPUs with AVX-512 BF16)
+    seed:int=0, # fixes the initialisation and the batch order
+    checkpoint=None, # file written after every epoch, and resumed from if it exists
+    on_epoch=None, # called with a dict of statistics after every epoch
+    device=None, # where to train (default: where `model` is); the images are moved there once
+    whiten:bool=True, # fit a `PatchWhitening` first layer to `x` first (False to fine-tune a trained model)
+) -> list:
+    "Train `model` with Nesterov SGD, a triangular lr schedule and label smoothing; returns one dict per epoch."
+    torch.manual_seed(seed)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(device); x,y = x.to(device),y.to(device)
+    n_steps = epochs*(len(x)//bs)
+    opt = torch.optim.SGD(_param_groups(model, weight_decay), lr=lr, momentum=0.9, nesterov=True)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _triangle(n_steps, warmup))
+    norm,aug = Normalize(),RandomCropFlip() if augment else (lambda b: b)
+    hist,start = [],0
+    if checkpoint is not None and Path(checkpoint).exists():
+        ck = torch.load(checkpoint, weights_only=True, map_location=device)
+        model.load_state_dict(ck['model']); opt.load_state_dict(ck['opt']); sched.load_state_dict(ck['sched'])
+        hist,start = ck['hist'],ck['epoch']
+        torch.set_rng_state(ck['rng'].cpu())
+    elif whiten and isinstance(model[0] if isinstance(model, nn.Sequential) else None, PatchWhitening):
+        model[0].fit(norm((x[torch.randperm(len(x))[:5000]],))[0])   # a random 5,000: a dataset may be sorted by class
+    model.to(memory_format=torch.channels_last).train()     # faster convolutions on CPU and GPU
+    for epoch in range(start, epochs):
+        t0,c0,seen,tot = time.time(),time.process_time(),0,0.
+        for idx in torch.randperm(len(x)).split(bs):
+            if len(idx) < bs: continue                                  # drop the last, smaller batch
+            idx = idx.to(device)
+            xb,yb = aug(norm((x[idx], y[idx])))
+            xb = xb.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss = F.cross_entropy(model(xb).float(), yb, label_smoothing=label_smoothing)
+            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+            seen += len(idx); tot += loss.item()*len(idx)
+        wall,cpu = time.time()-t0,time.process_time()-c0
+        hist.append(dict(epoch=epoch+1, loss=tot/max(seen,1), wall_s=wall, cpu_s=cpu, images_per_s=seen/wall,
+                         load_avg=os.getloadavg()[0]))
+        if checkpoint is not None:
+            torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), hist=hist,
+                            epoch=epoch+1, rng=torch.get_rng_state()), checkpoint)
+        if on_epoch is not None: on_epoch(hist[-1])
+    return hist
+
+# %% ../nbs/91_models.ipynb #fe61042c
+CIFAR10_TEACHER_FILE = 'cifar10_teacher.pt'
+
+def save_weights(
+    model:nn.Module, # the trained model
+    fname, # where to write
+    meta:dict|None=None, # plain numbers and strings stored beside the weights (accuracy, training time, ...)
+    half:bool=True, # store floating-point tensors as float16 (half the size)
+):
+    "Save `model`'s state dict (optionally in float16) and `meta` in a file that `torch.load(weights_only=True)` reads."
+    sd = {k: (v.half() if half and v.is_floating_point() else v).contiguous() for k,v in model.state_dict().items()}
+    torch.save(dict(state_dict=sd, meta=dict(meta or {})), fname)
+
+def load_weights(model:nn.Module, fname) -> dict:
+    "Load weights saved by `save_weights` into `model` (as float32); returns their `meta`."
+    ck = torch.load(fname, weights_only=True, map_location='cpu')
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k,v in ck['state_dict'].items()})
+    return ck['meta']
+
+# %% ../nbs/91_models.ipynb #e6a77739
+def cifar10_teacher(
+    pretrained:bool=True, # load the weights shipped in `kdbook/weights/`
+) -> nn.Module:
+    "The book's CIFAR-10 teacher, a `WhitenedCNN()`, in eval mode; its input is normalised as by `cifar10_dls`."
+    model = WhitenedCNN()
+    if pretrained:
+        ref = importlib.resources.files('kdbook')/'weights'/CIFAR10_TEACHER_FILE
+        if not ref.is_file(): raise FileNotFoundError(f"shipped teacher weights {CIFAR10_TEACHER_FILE!r} are missing from "
+            "the kdbook package; reinstall kdbook, or pass pretrained=False and train with `train_cifar_classifier`")
+        with importlib.resources.as_file(ref) as f: model.meta = load_weights(model, f)
+    return model.eval()

@@ -15,7 +15,7 @@ def _strip_directives(src): return re.sub(r'^#\|.*\n?', '', src, flags=re.M).str
 
 def _link(md):
     "Chapter links point at notebooks in nbs/ from the repo root."
-    return re.sub(r'\]\((\d\d_[\w]+)\.ipynb\)', r'](nbs/\1.ipynb)', md)
+    return re.sub(r'\]\((\d\d[a-z]?_[\w]+)\.ipynb\)', r'](nbs/\1.ipynb)', md)
 
 def render(nb_path=ROOT/'nbs'/'index.ipynb') -> str:
     nb = json.loads(Path(nb_path).read_text())
