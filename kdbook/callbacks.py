@@ -118,6 +118,7 @@ class DistillCallback(Callback):
         teacher_out=None, # function picking the logits from the teacher's output (default: tensor, `.logits` or first of a tuple)
         T=None, # None: the loss's own temperature; a number or a schedule `f(pct_train)` set as `loss.T` at each batch
     ):
+        self.teacher_vocab = _vocab(teacher.dls) if isinstance(teacher, Learner) else None   # to check the class order
         if isinstance(teacher, (list, tuple)): teacher = EnsembleTeacher(*teacher, teacher_out=teacher_out)
         self.cache = teacher if isinstance(teacher, TeacherCache) else None
         self.teacher = None if self.cache is not None else teacher_module(teacher)
@@ -172,12 +173,23 @@ def after_fit(self:DistillCallback):
     self._cleanup()
 
 # %% ../nbs/04_callbacks.ipynb #c489a0f8
+def _vocab(dls):
+    "The class names of fastai `DataLoaders` as strings, or None when they have none."
+    try: v = dls.vocab
+    except Exception: return None
+    return None if v is None else [str(o) for o in v]
+
 @patch
 def _check_teacher(self:DistillCallback, student):
     if self.teacher is student: raise ValueError("the teacher is the student itself: pass a separate (trained) teacher model")
     ids = {id(p) for p in student.parameters()}
     if any(id(p) in ids for p in self.teacher.parameters()):
         raise ValueError("the teacher shares parameters with the student: distillation needs a separate teacher")
+    sv = _vocab(self.dls)
+    if self.teacher_vocab is not None and sv is not None and sv != self.teacher_vocab:
+        raise ValueError(f"the teacher Learner's classes come in another order than the student's ({self.teacher_vocab[:5]}... vs "
+                         f"{sv[:5]}...): the same output index would mean different classes. Build both DataLoaders with the same vocab")
+
 
 # %% ../nbs/04_callbacks.ipynb #10431944
 @patch
