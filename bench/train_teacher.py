@@ -1,23 +1,56 @@
 """Train the book's CIFAR-10 teacher (`kdbook.models.WhitenedCNN`) and write its shipped weights.
 
-Usage: KDBOOK_CIFAR10=/path/to/cifar10.tgz python bench/train_teacher.py [--epochs 9] [--out kdbook/weights/cifar10_teacher.pt]
-Checkpoints after every epoch (`--checkpoint`), and resumes from the checkpoint when it exists."""
-import argparse, json, os, time
+Usage: KDBOOK_CIFAR10=/path/to/cifar10.tgz python bench/train_teacher.py [--epochs 16] [--out kdbook/weights/cifar10_teacher.pt]
+Checkpoints after every epoch (`--checkpoint`), and resumes from the checkpoint when it exists. Writes the run's
+epochs, time and accuracy to bench/results/train_teacher.md (`--results`; `--results ''` writes nothing).
+
+`--from-log LOG` rebuilds that results file from the JSON lines a finished run printed (no training)."""
+import argparse, json, os, sys, time
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
 import torch
 from kdbook.data import load_cifar10_arrays
 from kdbook.models import WhitenedCNN, train_cifar_classifier, accuracy_on, save_weights, load_weights, n_params
 
 p = argparse.ArgumentParser()
-p.add_argument('--epochs', type=int, default=9)
+p.add_argument('--epochs', type=int, default=16)
 p.add_argument('--bs', type=int, default=512)
 p.add_argument('--lr', type=float, default=0.2)
-p.add_argument('--threads', type=int, default=1)
+p.add_argument('--threads', type=int, default=os.cpu_count())
 p.add_argument('--bf16', type=int, default=1)
 p.add_argument('--n_train', type=int, default=None, help='train on a random n training images (a smoke test)')
 p.add_argument('--checkpoint', default=os.path.expanduser('~/.cache/kdbook/cifar10_teacher_ckpt.pt'), help='written every epoch; resumed from')
 p.add_argument('--init', default=None, help='fine-tune weights saved by save_weights (e.g. the shipped ones) instead of starting afresh')
 p.add_argument('--out', default='kdbook/weights/cifar10_teacher.pt')
+p.add_argument('--results', default='train_teacher', help="name of the results file in bench/results ('' for none)")
+p.add_argument('--from-log', default=None, help='rebuild the results file from the printed output of a finished run')
 a = p.parse_args()
+
+def results_md(hist, meta, command):
+    "The run as markdown: one line per epoch, then the totals and the test accuracy."
+    from common import md_table, machine_info, stamp
+    rows = [[h['epoch'], f"{h['loss']:.3f}", f"{h['wall_s']:.1f}", f"{h['cpu_s']:.1f}", f"{h['images_per_s']:.0f}", f"{h['load_avg']:.2f}"] for h in hist]
+    return '\n'.join([
+        '# The book\'s CIFAR-10 teacher: one training run', '',
+        f"{meta['arch']}, {meta['params']:,} parameters; {meta['epochs']} epochs on {meta['n_train']:,} training images, batch {meta['bs']}, "
+        f"peak learning rate {meta['lr']}, label smoothing {meta['label_smoothing']}, {meta['augment']}, bfloat16 autocast: {meta['bf16']}, "
+        f"{meta['threads']} torch threads.", '',
+        md_table(['epoch', 'training loss', 'wall s', 'CPU s', 'images / s', 'load average'], rows), '',
+        f"**Total: {meta['train_wall_s']:.0f} s wall ({meta['train_wall_s']/60:.1f} min), {meta['train_cpu_s']:.0f} s of CPU time; "
+        f"test accuracy {meta['test_acc']:.2%}, {meta['test_acc_tta']:.2%} with flip test-time augmentation** "
+        f"(10,000 test images, the float16 weights as shipped; file size {meta.get('file_bytes', 0):,} bytes).", '',
+        f"Machine: {machine_info()}. Command: `{command}`. {stamp()}."])
+
+if a.from_log:
+    lines = Path(a.from_log).read_text().splitlines()
+    hist = [json.loads(l) for l in lines if l.startswith('{"epoch"')]
+    start = lines.index('{'); end = next(i for i in range(start, len(lines)) if lines[i].startswith('}'))
+    meta = json.loads('\n'.join(lines[start:end] + ['}']))
+    meta['file_bytes'] = int(next(l for l in lines if l.startswith('file size')).split()[2])
+    cmd = f"KDBOOK_CIFAR10=/path/to/cifar10.tgz python bench/train_teacher.py --epochs {meta['epochs']} --threads {meta['threads']}"
+    from common import write_result
+    print(write_result(a.results, results_md(hist, meta, cmd) + '\n\nRebuilt from the run\'s printed log with `--from-log`.'))
+    sys.exit()
 os.makedirs(os.path.dirname(os.path.abspath(a.checkpoint)), exist_ok=True)
 torch.set_num_threads(a.threads)
 x,y,_ = load_cifar10_arrays(split='train')
@@ -48,3 +81,6 @@ m2 = WhitenedCNN(); load_weights(m2, a.out)          # state the accuracy of the
 meta.update(test_acc=accuracy_on(m2, xt, yt), test_acc_tta=accuracy_on(m2, xt, yt, tta=True))
 save_weights(m, a.out, meta)
 print(json.dumps(meta, indent=1), f"\nfile size {os.path.getsize(a.out)} bytes")
+if a.results:
+    from common import write_result, command_line
+    print(write_result(a.results, results_md(hist, dict(meta, file_bytes=os.path.getsize(a.out)), command_line())))

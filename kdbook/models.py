@@ -17,7 +17,7 @@ from .data import Normalize, RandomCropFlip
 # %% auto #0
 __all__ = ['CIFAR10_TEACHER_FILE', 'n_params', 'BasicBlock', 'CifarResNet', 'resnet20', 'resnet56', 'resnet110', 'SmallCNN',
            'MLP', 'PatchWhitening', 'image_patches', 'WhitenedCNN', 'predict_logits', 'accuracy_on',
-           'train_cifar_classifier', 'save_weights', 'load_weights', 'cifar10_teacher']
+           'train_cifar_classifier', 'AutocastBF16', 'bf16_is_fast', 'save_weights', 'load_weights', 'cifar10_teacher']
 
 # %% ../nbs/91_models.ipynb #691e2c45
 def n_params(model:nn.Module, trainable_only:bool=True) -> int:
@@ -249,6 +249,22 @@ def train_cifar_classifier(
                             epoch=epoch+1, rng=torch.get_rng_state()), checkpoint)
         if on_epoch is not None: on_epoch(hist[-1])
     return hist
+
+# %% ../nbs/91_models.ipynb #a1d64efa
+class AutocastBF16(nn.Module):
+    "Run `model` under bfloat16 autocast in channels-last layout; float32 out. The weights stay float32."
+    def __init__(self, model:nn.Module):
+        super().__init__(); self.model = model.to(memory_format=torch.channels_last)
+    def forward(self, x):
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            return self.model(x.contiguous(memory_format=torch.channels_last)).float()
+
+def bf16_is_fast() -> bool:
+    "True on a CUDA GPU that supports bfloat16, or a Linux CPU with AVX-512 BF16 or AMX: where `AutocastBF16` pays."
+    if torch.cuda.is_available(): return torch.cuda.is_bf16_supported()
+    try: flags = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
 # %% ../nbs/91_models.ipynb #fe61042c
 CIFAR10_TEACHER_FILE = 'cifar10_teacher.pt'
