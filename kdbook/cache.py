@@ -19,7 +19,7 @@ from fastai.vision.augment import RandTransform
 # %% auto #0
 __all__ = ['FINGERPRINTS', 'CACHE_FORMATS', 'F16_MAX', 'loader_indices', 'batch_indices', 'teacher_module', 'pick_logits',
            'eval_mode', 'run_teacher', 'train_only_tfms', 'plain_train_loader', 'fingerprint', 'CacheFormat',
-           'register_format', 'TeacherCache']
+           'register_format', 'TeacherCache', 'check_same_vocab']
 
 # %% ../nbs/04a_cache.ipynb #2fe09337
 def loader_indices(
@@ -260,6 +260,7 @@ class TeacherCache:
         fmt:str='float32', # a key of `CACHE_FORMATS`: 'float32', 'float16', 'topk' or 'pca'
         k:int|None=None, # classes kept for 'topk', components kept for 'pca'
         fingerprint:str|None=None, # of the training set the logits come from (see `fingerprint`)
+        vocab:list|None=None, # the class names, in the order of the logits (None: not known)
     ):
         logits = torch.as_tensor(logits)
         if logits.dim() != 2: raise ValueError(f"logits must be (n_samples, n_classes), got shape {tuple(logits.shape)}")
@@ -270,6 +271,9 @@ class TeacherCache:
         self._n,self.n_classes = logits.shape
         self.k = _check_k(k, fmt, self.n_classes)
         self.fingerprint = fingerprint
+        self.vocab = None if vocab is None else [str(o) for o in vocab]
+        if self.vocab is not None and len(self.vocab) != self.n_classes:
+            raise ValueError(f"vocab names {len(self.vocab)} classes but the logits have {self.n_classes}")
         self.data = CACHE_FORMATS[fmt].encode(logits.float(), self.k)
 
     def __len__(self): return self._n
@@ -346,6 +350,23 @@ def set_epoch(self:TeacherCache,
 # %% ../nbs/04a_cache.ipynb #e962eaa4
 def _train_dataset(data): return data.train.dataset if isinstance(data, DataLoaders) else data.dataset
 
+def _vocab(dls):
+    "The class names of fastai `DataLoaders` (or a loader) as strings, or None when they have none."
+    try: v = dls.vocab
+    except Exception: return None
+    return None if v is None else [str(o) for o in v]
+
+def check_same_vocab(
+    teacher_vocab, # the classes of the teacher's outputs, in order (or None: unknown)
+    student_vocab, # the classes of the student's data, in order (or None: unknown)
+    what:str='the teacher', # how to name the teacher's side in the message
+    fix:str='Build both DataLoaders with the same vocab',
+):
+    "Raise if both class lists are known and differ: the same output index would mean different classes."
+    if teacher_vocab is not None and student_vocab is not None and list(teacher_vocab) != list(student_vocab):
+        raise ValueError(f"{what}'s classes come in another order than the student's ({list(teacher_vocab)[:5]}... vs "
+                         f"{list(student_vocab)[:5]}...): the same output index would mean different classes. {fix}")
+
 def _n_inp(dl) -> int:
     try: return int(getattr(dl, 'n_inp', None) or getattr(dl.dataset, 'n_inp', 1))
     except Exception: return 1
@@ -360,6 +381,8 @@ def from_teacher(cls:TeacherCache,
 ):
     "Run `teacher` once over the un-augmented training set and keep its outputs, with the training set's fingerprint."
     _check_fmt(fmt)
+    vocab = _vocab(data)
+    if isinstance(teacher, Learner): check_same_vocab(_vocab(teacher.dls), vocab, 'the teacher Learner')
     module,dl = teacher_module(teacher),plain_train_loader(data)
     n,out,pos = len(_train_dataset(data)),None,0
     for i,b in enumerate(dl):
@@ -371,7 +394,7 @@ def from_teacher(cls:TeacherCache,
     if out is None: raise ValueError("the training loader yielded no batch")
     missing = torch.isnan(out).any(1).sum().item()
     if missing: raise ValueError(f"the loader yielded {n-missing} of the {n} training samples: it must yield each once, in order (drop_last=False)")
-    return cls(out, fmt, k, fingerprint=fingerprint(_train_dataset(data)))
+    return cls(out, fmt, k, fingerprint=fingerprint(_train_dataset(data)), vocab=vocab)
 
 # %% ../nbs/04a_cache.ipynb #47d16857
 @patch
@@ -390,7 +413,7 @@ def save(self:TeacherCache,
 ):
     "Write the cache to `path`: tensors and a JSON header, loadable with `weights_only=True`."
     header = dict(format=self.fmt, version=self.version, k=self.k, n_classes=self.n_classes, n=len(self),
-                  n_views=self.n_views, fingerprint=self.fingerprint, kind=type(self).__name__, **self._header())
+                  n_views=self.n_views, fingerprint=self.fingerprint, vocab=self.vocab, kind=type(self).__name__, **self._header())
     torch.save({'kdbook_teacher_cache': json.dumps(header), 'tensors': {k:v.cpu() for k,v in self.data.items()}}, path)
     return path
 
@@ -409,6 +432,7 @@ def load(cls:TeacherCache,
     fmt = _check_fmt(h['format'])
     self = cls.__new__(cls)
     self.fmt,self.k,self.n_classes,self._n,self.fingerprint = fmt,_check_k(h['k'], fmt, h['n_classes']),h['n_classes'],h['n'],h['fingerprint']
+    self.vocab = h.get('vocab')
     self._restore(h)
     want = set(CACHE_FORMATS[fmt].keys)
     if set(d['tensors']) != want: raise ValueError(f"{path}: a {fmt!r} cache holds tensors {sorted(want)}, the file has {sorted(d['tensors'])}")

@@ -22,7 +22,7 @@ import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
 import math
 from .losses import SoftTargetLoss, FitNetLoss, LabelledCrossEntropy, check_weights, check_temperature, loss_needs, call_logit_loss
 from .cache import (TeacherCache, CACHE_FORMATS, plain_train_loader, batch_indices, run_teacher,
-                          teacher_module, fingerprint, train_only_tfms)
+                          teacher_module, fingerprint, train_only_tfms, check_same_vocab, _vocab)
 
 # %% auto #0
 __all__ = ['find_module', 'ActivationHook', 'FeatureDistill', 'EnsembleTeacher', 'DistillCallback', 'distill_learner',
@@ -173,22 +173,13 @@ def after_fit(self:DistillCallback):
     self._cleanup()
 
 # %% ../nbs/04_callbacks.ipynb #c489a0f8
-def _vocab(dls):
-    "The class names of fastai `DataLoaders` as strings, or None when they have none."
-    try: v = dls.vocab
-    except Exception: return None
-    return None if v is None else [str(o) for o in v]
-
 @patch
 def _check_teacher(self:DistillCallback, student):
     if self.teacher is student: raise ValueError("the teacher is the student itself: pass a separate (trained) teacher model")
     ids = {id(p) for p in student.parameters()}
     if any(id(p) in ids for p in self.teacher.parameters()):
         raise ValueError("the teacher shares parameters with the student: distillation needs a separate teacher")
-    sv = _vocab(self.dls)
-    if self.teacher_vocab is not None and sv is not None and sv != self.teacher_vocab:
-        raise ValueError(f"the teacher Learner's classes come in another order than the student's ({self.teacher_vocab[:5]}... vs "
-                         f"{sv[:5]}...): the same output index would mean different classes. Build both DataLoaders with the same vocab")
+    check_same_vocab(self.teacher_vocab, _vocab(self.dls), 'the teacher Learner')
 
 
 # %% ../nbs/04_callbacks.ipynb #10431944
@@ -201,6 +192,8 @@ def _check_cache(self:DistillCallback, student):
                 f"the TeacherCache was built on another training set of the same length ({n} samples)")
         raise ValueError(f"{what}: cache fingerprint {c.fingerprint}, training set fingerprint {fp}. Another split, order or "
             "dataset would give every sample another sample's targets. Rebuild the cache on this data: TeacherCache.from_teacher(teacher, dls)")
+    check_same_vocab(getattr(c, 'vocab', None), _vocab(self.dls), 'the TeacherCache',
+                     'Rebuild the cache on these DataLoaders: TeacherCache.from_teacher(teacher, dls)')
     mix = [type(cb).__name__ for cb in self.learn.cbs if isinstance(cb, MixHandler)]
     if mix: raise ValueError(f"{mix[0]} mixes pairs of inputs, and a TeacherCache has no outputs for mixed inputs: "
                              f"pass the live teacher (learn.distill(teacher)) to train with {mix[0]}")

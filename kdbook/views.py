@@ -12,9 +12,10 @@ import torch
 from fastcore.basics import store_attr, patch
 from fastai.callback.core import Callback
 from fastai.data.load import DataLoader
+from fastai.learner import Learner
 from fasttransform import Transform
 from .cache import (TeacherCache, loader_indices, batch_indices, teacher_module, run_teacher, fingerprint,
-                    train_only_tfms, _loader_tfms, _check_fmt, _n_inp)
+                    train_only_tfms, check_same_vocab, _loader_tfms, _check_fmt, _n_inp, _vocab)
 from .callbacks import DistillCallback
 
 # %% auto #0
@@ -182,7 +183,7 @@ class ViewCache(TeacherCache):
         logits:torch.Tensor, # (n_views, n_samples, n_classes): view-major, samples in index order
         key:dict, # the augmentation's `KeyedCropFlip.key`
         mode:str='replay', # 'replay': view v is epoch v; 'all': view v is view number v of the augmentation
-        fmt:str='float32', k:int|None=None, fingerprint:str|None=None, # as in `TeacherCache`
+        fmt:str='float32', k:int|None=None, fingerprint:str|None=None, vocab:list|None=None, # as in `TeacherCache`
     ):
         logits = torch.as_tensor(logits)
         if logits.dim() != 3: raise ValueError(f"logits must be (n_views, n_samples, n_classes), got shape {tuple(logits.shape)}")
@@ -190,7 +191,7 @@ class ViewCache(TeacherCache):
         V,n,C = logits.shape
         if mode == 'all' and V != n_crop_flip_views(key['pad'], key['flip']):
             raise ValueError(f"an all-views cache of pad={key['pad']}, flip={key['flip']} needs {n_crop_flip_views(key['pad'], key['flip'])} views, got {V}")
-        super().__init__(logits.reshape(V*n, C), fmt, k, fingerprint)
+        super().__init__(logits.reshape(V*n, C), fmt, k, fingerprint, vocab)
         self._n,self.n_views,self.key,self.mode,self._tfm = n,V,dict(key),mode,None
 
     @property
@@ -280,6 +281,8 @@ def from_teacher(cls:ViewCache,
     if other: raise ValueError(f"the training loader also applies {other}, whose draws are not keyed: the cache could not hold "
                                "the views the student sees. Remove them or pass the live teacher")
     if epochs is not None and epochs < 1: raise ValueError(f"epochs must be >= 1 (or None for all views), got {epochs}")
+    vocab = _vocab(dls)
+    if isinstance(teacher, Learner): check_same_vocab(_vocab(teacher.dls), vocab, 'the teacher Learner')
     module,fdl = teacher_module(teacher),trn.new(shuffle=False, drop_last=False)
     n,V = len(trn.dataset),(epochs if epochs is not None else tfm.n_views)
     out = None
@@ -291,7 +294,7 @@ def from_teacher(cls:ViewCache,
                 if out is None: out = torch.full((V, n, t.shape[-1]), float('nan'))
                 out[v, batch_indices(fdl, i, len(t))] = t
     if out is None or torch.isnan(out).any(): raise ValueError("the loader did not yield every training sample once")
-    return cls(out, tfm.key, 'replay' if epochs is not None else 'all', fmt, k, fingerprint(trn.dataset))
+    return cls(out, tfm.key, 'replay' if epochs is not None else 'all', fmt, k, fingerprint(trn.dataset), vocab)
 
 # %% ../nbs/04b_views.ipynb #e5135bd6
 @patch
