@@ -27,9 +27,10 @@ import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
 from kdbook.data import find_cifar10, load_cifar10_arrays, ArrayDataset, dls_from_datasets, Normalize
 from kdbook.models import SmallCNN, MLP, n_params, cifar10_teacher, AutocastBF16, bf16_is_fast
 from kdbook.losses import SoftTargetLoss, LabelledCrossEntropy
-from kdbook.callbacks import DistillCallback, TeacherCache
+from kdbook.callbacks import DistillCallback
+from kdbook.cache import TeacherCache
 from kdbook.views import KeyedCropFlip, KeyedViews, ViewCache
-from kdbook.cache import fingerprint
+from kdbook.teacher import fingerprint
 from kdbook.compress import PCACompressor
 
 

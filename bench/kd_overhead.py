@@ -26,7 +26,8 @@ import fastai.callback.progress  # noqa: F401 (Learner.no_bar)
 from kdbook.data import ArrayDataset, dls_from_datasets, Normalize, RandomCropFlip, load_cifar10_arrays
 from kdbook.models import resnet20, resnet56, resnet110, SmallCNN
 from kdbook.losses import LabelledCrossEntropy
-from kdbook.callbacks import TeacherCache, distill_learner
+from kdbook.callbacks import distill_learner
+from kdbook.cache import TeacherCache
 from fasterai.distill.distillation_callback import KnowledgeDistillationCallback
 from fasterai.distill.losses import SoftTarget
 from torchdistill.losses.mid_level import KDLoss

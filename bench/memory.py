@@ -52,7 +52,8 @@ def child(a):
     torch.set_num_threads(a.threads)
     from fastai.callback.core import Callback
     from kdbook.models import SmallCNN
-    from kdbook.callbacks import TeacherCache, distill_learner
+    from kdbook.callbacks import distill_learner
+    from kdbook.cache import TeacherCache
     from kdbook.losses import LabelledCrossEntropy
     from fastai.learner import Learner
     after_import = _mem()
@@ -101,7 +102,7 @@ def main():
     warnings.filterwarnings('ignore')
     import torch
     torch.set_num_threads(a.threads)
-    from kdbook.callbacks import TeacherCache
+    from kdbook.cache import TeacherCache
     teacher = make_teacher(a.teacher)
     n_teacher = sum(p.numel() for p in teacher.parameters())
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""`TeacherCache` keeps a teacher's outputs on the un-augmented training set, checked against the data it was built on, in one of several storage formats; `batch_indices` tells which samples a fastai batch holds.
+"""`TeacherCache` keeps a teacher's outputs on the un-augmented training set, in one of several storage formats, and refuses to serve them to a training set, a class order or a pipeline they were not made for.
 
 Docs: https://kdbook.github.io/kdbook/cache.html.md"""
 
@@ -6,288 +6,205 @@ Docs: https://kdbook.github.io/kdbook/cache.html.md"""
 
 # %% ../nbs/04a_cache.ipynb #965b62a5
 from __future__ import annotations
-import hashlib, json, numbers, os
-from contextlib import contextmanager
+import json, math, numbers, os, warnings
+from pathlib import Path
 import torch
-from torch import nn
 from fastcore.basics import store_attr, patch
 from fastai.learner import Learner
 from fastai.data.load import DataLoader
-from fastai.data.core import DataLoaders, Datasets, TfmdLists, Pipeline, test_set
-from fastai.vision.augment import RandTransform
+from fastai.data.core import DataLoaders
+from fastai.callback.mixup import MixHandler
+from fastai.torch_core import get_model
+from .teacher import (TeacherSource, teacher_module, run_teacher, batch_indices, plain_train_loader, n_inputs,
+                            train_only_tfms, fingerprint, fingerprint_info, dls_vocab, check_same_vocab, check_pipeline,
+                            describe_inputs)
 
 # %% auto #0
-__all__ = ['FINGERPRINTS', 'CACHE_FORMATS', 'F16_MAX', 'loader_indices', 'batch_indices', 'teacher_module', 'pick_logits',
-           'eval_mode', 'run_teacher', 'train_only_tfms', 'plain_train_loader', 'fingerprint', 'CacheFormat',
-           'register_format', 'TeacherCache', 'check_same_vocab']
-
-# %% ../nbs/04a_cache.ipynb #2fe09337
-def loader_indices(
-    dl, # a fastai `DataLoader` being iterated
-) -> list:
-    "The sample indices `dl`, a fastai `DataLoader`, draws for the epoch it is yielding (from `get_idxs()`, in order)."
-    idxs = getattr(dl, '_DataLoader__idxs', None) if isinstance(dl, DataLoader) else None
-    if idxs is None:
-        raise ValueError(f"cannot tell which samples the batches of this {type(dl).__name__} hold: cached teacher outputs need "
-                         "a fastai DataLoader (DataBlock, ImageDataLoaders, TabularDataLoaders, kdbook's TensorDL) that is "
-                         "being iterated. Pass the live teacher instead, or build the data with fastai.")
-    if not isinstance(idxs, (list, tuple)):
-        raise ValueError(f"this {type(dl).__name__} has no sample indices (an iterable dataset): pass the live teacher instead")
-    return idxs
-
-def batch_indices(
-    dl, # the fastai `DataLoader` being iterated
-    i:int, # the batch's position in the epoch (`learn.iter`)
-    n:int, # the batch's size
-) -> torch.Tensor:
-    "Sample indices of batch `i`, of `n` samples, of the epoch `dl` is yielding."
-    idxs,bs = loader_indices(dl),dl.bs
-    out = idxs[i*bs : i*bs+n]
-    if len(out) != n or (n != bs and i*bs+n != len(idxs)):
-        raise ValueError(f"batch {i} has {n} samples but the loader's batch size is {bs}: something changed the batch size "
-                         "after loading, so the samples' indices are unknown. Pass the live teacher instead.")
-    return torch.as_tensor([int(o) for o in out], dtype=torch.long)
-
-# %% ../nbs/04a_cache.ipynb #91fe1c72
-def teacher_module(
-    teacher, # an `nn.Module` or a fastai `Learner`
-) -> nn.Module:
-    "The `nn.Module` of `teacher`: a module, or a fastai `Learner`'s `.model`."
-    if isinstance(teacher, Learner): return teacher.model
-    if isinstance(teacher, nn.Module): return teacher
-    raise TypeError(f"teacher must be an nn.Module, a fastai Learner or a TeacherCache, got {type(teacher).__name__}")
-
-def pick_logits(
-    out, # what a model's forward returned
-) -> torch.Tensor:
-    "The logits in a model's output: the tensor itself, `.logits`, `['logits']`, or the first element of a tuple."
-    if isinstance(out, torch.Tensor): return out
-    if isinstance(out, dict) and 'logits' in out: return out['logits']
-    if hasattr(out, 'logits'): return out.logits
-    if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor): return out[0]
-    raise TypeError(f"cannot find the logits in the teacher's output, a {type(out).__name__}: "
-                    "pass teacher_out=, a function that takes the output and returns the logits")
-
-@contextmanager
-def eval_mode(
-    model:nn.Module, # the model to run in eval mode
-):
-    "Put `model` in `eval()` mode; afterwards give every submodule back its own `training` flag."
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try: yield model
-    finally:
-        for m,t in modes: m.training = t
-
-# %% ../nbs/04a_cache.ipynb #53bd5179
-def run_teacher(
-    teacher:nn.Module, # the teacher module
-    *xb, # the batch's inputs
-    teacher_out=None, # function picking the logits from the teacher's output; default `pick_logits`
-) -> torch.Tensor:
-    "The teacher's float32 logits on the inputs' device: eval mode, no autograd, inputs moved to the teacher's device and dtype."
-    p = next(teacher.parameters(), None)
-    dev = xb[0].device if xb and isinstance(xb[0], torch.Tensor) else None
-    if p is not None:
-        xb = tuple(x.to(p.device, p.dtype if x.is_floating_point() else x.dtype) if isinstance(x, torch.Tensor) else x for x in xb)
-    with torch.no_grad(), eval_mode(teacher): out = teacher(*xb)
-    return (teacher_out or pick_logits)(out).float().to(dev)
-
-# %% ../nbs/04a_cache.ipynb #3f432ea9
-def _flat_tfms(t) -> list:
-    "The transforms inside `t`, flattened through fastai `Pipeline`s and kdbook / torchvision `Compose`."
-    if t is None: return []
-    if isinstance(t, Pipeline): inner = t.fs
-    elif type(t).__name__ == 'Compose': inner = getattr(t, 'fs', getattr(t, 'transforms', []))
-    else: return [t]
-    return [o for f in inner for o in _flat_tfms(f)]
-
-def _loader_tfms(dl) -> list:
-    tfms = [o for nm in ('after_item','before_batch','after_batch') for o in _flat_tfms(getattr(dl, nm, None))]
-    for tl in getattr(dl.dataset, 'tls', []): tfms += _flat_tfms(getattr(tl, 'tfms', None))
-    return tfms
-
-def train_only_tfms(
-    train, # the training loader
-    valid=None, # the validation loader, if any
-) -> list:
-    "Names of the random or training-only transforms `train` applies: fastai's `RandTransform`s, transforms with `split_idx=0`, and any `valid` lacks."
-    vt = {type(o) for o in _loader_tfms(valid)} if valid is not None else None
-    out = []
-    for o in _loader_tfms(train):
-        if isinstance(o, RandTransform) or getattr(o, 'split_idx', None) == 0 or (vt is not None and type(o) not in vt):
-            nm = type(o).__name__
-            if nm not in out: out.append(nm)
-    return out
-
-# %% ../nbs/04a_cache.ipynb #8081b5d6
-def _is_shuffled(dl) -> bool:
-    if isinstance(dl, DataLoader): return bool(dl.shuffle)
-    s = getattr(dl, 'sampler', None)
-    return s is not None and not isinstance(s, torch.utils.data.SequentialSampler)
-
-def plain_train_loader(
-    data, # fastai `DataLoaders`, or a loader that yields the training set in index order without augmentation
-):
-    "The training set of `data` in index order with the validation (`split_idx=1`) item and batch transforms."
-    if not isinstance(data, DataLoaders):
-        if _is_shuffled(data):
-            raise ValueError(f"the {type(data).__name__} shuffles, so its batches are not in index order: pass the fastai "
-                             "DataLoaders (TeacherCache.from_teacher(teacher, dls)) or a loader with shuffle=False")
-        return data
-    trn,val = data.train,data.valid
-    if isinstance(trn.dataset, (Datasets, TfmdLists)):
-        return val.new(test_set(trn.dataset, trn.dataset.items, rm_tfms=0, with_labels=True), shuffle=False, drop_last=False)
-    dl = trn.new(shuffle=False, drop_last=False, after_batch=val.after_batch)
-    left = train_only_tfms(dl, val)
-    if left: raise ValueError(f"cannot run the training set without its training-only transforms {left}: build the "
-                              "data with fastai's DataBlock, or pass a loader in index order without augmentation")
-    return dl
-
-# %% ../nbs/04a_cache.ipynb #89a93267
-def _hash(*parts) -> str:
-    h = hashlib.blake2b(digest_size=8)
-    for p in parts:
-        if isinstance(p, torch.Tensor):
-            p = p.detach().cpu().contiguous()
-            h.update(f"{p.dtype}{tuple(p.shape)}".encode()); h.update(p.reshape(-1).view(torch.uint8).numpy())
-        elif hasattr(p, 'tobytes'): h.update(p.tobytes())
-        else: h.update(str(p).encode())
-    return h.hexdigest()
-
-def _item_names(items):
-    "Items as text (paths relative to their common folder), or a table's row hashes."
-    if hasattr(items, 'columns'): return __import__('pandas').util.hash_pandas_object(items).to_numpy()
-    items = list(items)
-    if items and all(isinstance(o, (str, os.PathLike)) for o in items):
-        base = os.path.commonpath([os.fspath(o) for o in items]) if len(items) > 1 else os.path.dirname(os.fspath(items[0]))
-        return '\n'.join(os.path.relpath(os.fspath(o), base) for o in items)
-    return '\n'.join(map(str, items))
-
-def _fp_datasets(ds): return _hash(_item_names(ds.items))   # the inputs only: labels do not change the teacher's outputs
-
-FINGERPRINTS = [   # (name, applies to, fingerprint): the first that applies is used
-    ('arrays',   lambda ds: isinstance(getattr(ds, 'x', None), torch.Tensor) and isinstance(getattr(ds, 'y', None), torch.Tensor),
-                 lambda ds: _hash(ds.x)),
-    ('tensors',  lambda ds: isinstance(ds, torch.utils.data.TensorDataset), lambda ds: _hash(*ds.tensors[:max(1, len(ds.tensors)-1)])),
-    ('datasets', lambda ds: isinstance(ds, Datasets), _fp_datasets),
-    ('items',    lambda ds: hasattr(ds, 'items'), lambda ds: _hash(_item_names(ds.items))),   # file lists, tables
-]
-
-def fingerprint(
-    ds, # a training dataset: kdbook `ArrayDataset`, torch `TensorDataset`, fastai `Datasets`, `TabularPandas`, ...
-) -> str|None:
-    "A short hash of dataset `ds`'s items and labels in index order (None if kdbook does not know how to read `ds`)."
-    for _,applies,fp in FINGERPRINTS:
-        if applies(ds): return fp(ds)
-    return None
+__all__ = ['CACHE_FORMATS', 'F16_MAX', 'CacheFormat', 'register_format', 'index_dtype', 'check_finite', 'TeacherCache',
+           'check_header', 'check_tensors']
 
 # %% ../nbs/04a_cache.ipynb #a32d63d9
 class CacheFormat:
-    "One storage format: `encode(logits, k) -> {name: tensor}`, `decode(data, rows, n_classes, k) -> float32 logits`."
-    def __init__(self, encode, decode, keys:tuple, needs_k:bool=False, shared:tuple=()): store_attr()
+    "One storage format: `encode`, `decode`, the `spec` of its stored tensors and a `check` of their values."
+    def __init__(self, encode, decode, spec, check, needs_k:bool=False, needs_T:bool=False, shared:tuple=()): store_attr()
 
 CACHE_FORMATS = {}
 
 def register_format(
     name:str, # the format's name, as passed to `TeacherCache(fmt=...)`
-    encode, # `(logits (n,C) float32, k) -> {key: tensor}`
-    decode, # `(data, rows, n_classes, k) -> (len(rows), C) float32 logits`
-    keys, # names of the tensors `encode` returns
+    encode, # `(logits (n,C) float32, k, T) -> {key: tensor}`
+    decode, # `(data, rows, n_classes, k, T) -> (len(rows), C) float32 logits`
+    spec, # `(rows, n_classes, k) -> {key: (shape, dtype)}`: what each stored tensor must be
+    check, # `(data, n_classes, k) -> None`: raise `ValueError('<key>: ...')` on an invalid value
     needs_k:bool=False, # whether the format takes `k`
+    needs_T:bool=False, # whether the format takes the temperature `T` its targets are made for
     shared=(), # keys of tensors shared by all samples (not per-sample rows)
 ):
     "Add a storage format to `CACHE_FORMATS` (one place for a new format)."
-    CACHE_FORMATS[name] = CacheFormat(encode, decode, tuple(keys), needs_k, tuple(shared))
+    CACHE_FORMATS[name] = CacheFormat(encode, decode, spec, check, needs_k, needs_T, tuple(shared))
+
+def index_dtype(
+    n_classes:int, # how many classes an index must name
+) -> torch.dtype:
+    "The narrowest integer dtype that holds class indices `0..n_classes-1`."
+    return torch.uint8 if n_classes <= 256 else torch.int16 if n_classes <= 2**15 else torch.int32
+
+def _all(t, f, rows:int=1<<16) -> bool:
+    "`f(chunk).all()` over `t` in chunks of rows (a large or memory-mapped tensor is never copied whole)."
+    return all(bool(f(t[i:i+rows]).all()) for i in range(0, max(len(t), 1), rows))
+
+def check_finite(
+    data:dict, # stored tensors
+    *keys, # the keys to check
+):
+    "Raise `ValueError('<key>: ...')` if a stored float tensor holds NaN or inf."
+    for k in keys:
+        if not _all(data[k], lambda c: torch.isfinite(c.float())): raise ValueError(f"{k}: holds NaN or inf values")
 
 # %% ../nbs/04a_cache.ipynb #93a3ceac
 F16_MAX = float(torch.finfo(torch.float16).max)
 
-def _encode_f16(logits, k):
+def _encode_f16(logits, k, T):
     m = logits.abs().max().item() if logits.numel() else 0.
     if m > F16_MAX: raise ValueError(f"fmt='float16' cannot hold these logits: the largest |logit| is {m:.4g}, beyond "
-                                     f"float16's range (±{F16_MAX:.0f}). Use fmt='float32' (or 'topk', which stores log-probabilities)")
+                                     f"float16's range (±{F16_MAX:.0f}). Use fmt='float32' (or 'topk', which stores "
+                                     "log-probabilities)")
     return {'logits': logits.half()}
 
-register_format('float32', lambda L,k: {'logits': L.clone()}, lambda d,r,C,k: d['logits'][r].float(), ('logits',))
-register_format('float16', _encode_f16, lambda d,r,C,k: d['logits'][r].float(), ('logits',))
+register_format('float32', lambda L,k,T: {'logits': L.clone()}, lambda d,r,C,k,T: d['logits'][r].float(),
+                lambda R,C,k: {'logits': ((R, C), torch.float32)}, lambda d,C,k: check_finite(d, 'logits'))
+register_format('float16', _encode_f16, lambda d,r,C,k,T: d['logits'][r].float(),
+                lambda R,C,k: {'logits': ((R, C), torch.float16)}, lambda d,C,k: check_finite(d, 'logits'))
 
 # %% ../nbs/04a_cache.ipynb #5d70fcfc
-def _encode_topk(logits, k):
-    C = logits.shape[-1]
-    if C > 256: raise ValueError(f"fmt='topk' stores class indices in one byte: at most 256 classes, got {C}")
+def _encode_topk(logits, k, T):
     lp = torch.log_softmax(logits, -1).topk(k, -1)
-    return {'values': lp.values.half(), 'indices': lp.indices.to(torch.uint8)}
+    return {'values': lp.values.half(), 'indices': lp.indices.to(index_dtype(logits.shape[-1]))}
 
-def _decode_topk(d, rows, C, k):
+def _decode_topk(d, rows, C, k, T):
     vals,inds = d['values'][rows].float(),d['indices'][rows].long()
     if k == C: return torch.zeros(*vals.shape[:-1], C, device=vals.device).scatter(-1, inds, vals)
     rest = (1 - vals.exp().sum(-1, keepdim=True)).clamp(min=1e-12) / (C-k)   # mass left for the other classes
     return rest.log().expand(*vals.shape[:-1], C).clone().scatter(-1, inds, vals)
 
-register_format('topk', _encode_topk, _decode_topk, ('values','indices'), needs_k=True)
+def _check_topk(d, C, k):
+    check_finite(d, 'values')
+    if not _all(d['values'], lambda v: v.float() <= 1e-3):
+        raise ValueError("values: must be log-probabilities (<= 0); found positive values")
+    if not _all(d['values'], lambda v: v.float().logsumexp(-1) <= 1e-2):
+        raise ValueError("values: the stored probabilities of a sample sum to more than 1")
+    if not _all(d['indices'], lambda i: (i.long() >= 0) & (i.long() < C)):
+        raise ValueError(f"indices: class indices must be in [0, {C}) (n_classes is {C})")
+    if k > 1 and not _all(d['indices'], lambda i: (i.long().sort(-1).values.diff(dim=-1) != 0)):
+        raise ValueError("indices: a sample lists the same class twice")
+
+register_format('topk', _encode_topk, _decode_topk,
+                lambda R,C,k: {'values': ((R, k), torch.float16), 'indices': ((R, k), index_dtype(C))}, _check_topk,
+                needs_k=True)
 
 # %% ../nbs/04a_cache.ipynb #7dd3e5a9
-def _encode_pca(logits, k):
+def _encode_pca(logits, k, T):
     from kdbook.compress import PCACompressor
     pca = PCACompressor(n_components=k).fit(logits)
     return {'codes': torch.as_tensor(pca.transform(logits)).half(),
             'components': torch.as_tensor(pca.components_).float(), 'mean': torch.as_tensor(pca.mean_).float()}
 
-register_format('pca', _encode_pca, lambda d,r,C,k: d['codes'][r].float() @ d['components'] + d['mean'],
-                ('codes','components','mean'), needs_k=True, shared=('components','mean'))
+register_format('pca', _encode_pca, lambda d,r,C,k,T: d['codes'][r].float() @ d['components'] + d['mean'],
+                lambda R,C,k: {'codes': ((R, k), torch.float16), 'components': ((k, C), torch.float32),
+                               'mean': ((C,), torch.float32)},
+                lambda d,C,k: check_finite(d, 'codes', 'components', 'mean'), needs_k=True, shared=('components','mean'))
+
+# %% ../nbs/04a_cache.ipynb #smp00002
+_LOG0 = -1e4   # the log of a probability of 0 in decoded targets: exp underflows to exactly 0 in float32
+
+def _encode_sampled(logits, k, T):
+    p = torch.softmax(logits/T, -1)
+    draws = torch.multinomial(p, k, replacement=True)                          # (n, k) classes drawn from p
+    w = torch.zeros_like(p).scatter_add_(-1, draws, torch.full(draws.shape, 1/k))
+    weights,classes = w.topk(k, -1)                                            # the distinct classes first, then zeros
+    return {'classes': classes.to(index_dtype(logits.shape[-1])), 'weights': weights.half()}
+
+def _decode_sampled(d, rows, C, k, T):
+    w = d['weights'][rows].float()
+    q = torch.zeros(*w.shape[:-1], C, device=w.device).scatter_add_(-1, d['classes'][rows].long(), w)
+    q = q/q.sum(-1, keepdim=True)                                              # float16 weights, renormalised
+    return T*torch.where(q > 0, q.log(), torch.full_like(q, _LOG0))
+
+def _check_sampled(d, C, k):
+    check_finite(d, 'weights')
+    if not _all(d['weights'], lambda w: w.float() >= 0): raise ValueError("weights: must be >= 0")
+    if not _all(d['weights'], lambda w: (w.float().sum(-1) - 1).abs() < 1e-2): raise ValueError("weights: must sum to 1 per sample")
+    if not _all(d['classes'], lambda i: (i.long() >= 0) & (i.long() < C)):
+        raise ValueError(f"classes: class indices must be in [0, {C}) (n_classes is {C})")
+
+register_format('sampled', _encode_sampled, _decode_sampled,
+                lambda R,C,k: {'classes': ((R, k), index_dtype(C)), 'weights': ((R, k), torch.float16)}, _check_sampled,
+                needs_k=True, needs_T=True)
 
 # %% ../nbs/04a_cache.ipynb #f95e4176
+def _check_fmt(fmt):
+    if not isinstance(fmt, str) or fmt not in CACHE_FORMATS:
+        raise ValueError(f"fmt must be one of {tuple(CACHE_FORMATS)}, got {fmt!r}")
+    return fmt
+
+
 def _check_k(k, fmt:str, C:int):
     if isinstance(k, bool): raise TypeError(f"k must be an integer, got {k!r} (a bool)")
     if CACHE_FORMATS[fmt].needs_k:
         if not isinstance(k, numbers.Integral) or not 1 <= k <= C:
             raise ValueError(f"fmt={fmt!r} needs k, an integer in [1, {C}] (the number of classes), got {k!r}")
         return int(k)
-    if k is not None: raise ValueError(f"k is only used with fmt='topk' or 'pca', got k={k} with fmt={fmt!r}")
+    if k is not None: raise ValueError(f"k is only used with fmt {[f for f,c in CACHE_FORMATS.items() if c.needs_k]}, "
+                                       f"got k={k} with fmt={fmt!r}")
     return None
 
-def _check_fmt(fmt):
-    if fmt not in CACHE_FORMATS: raise ValueError(f"fmt must be one of {tuple(CACHE_FORMATS)}, got {fmt!r}")
-    return fmt
+def _check_T(T, fmt:str):
+    if not CACHE_FORMATS[fmt].needs_T:
+        if T is not None: raise ValueError(f"T is only used with fmt {[f for f,c in CACHE_FORMATS.items() if c.needs_T]}, got T={T}")
+        return None
+    if isinstance(T, bool) or not isinstance(T, numbers.Real) or not (0 < T < float('inf')):
+        raise ValueError(f"fmt={fmt!r} needs T, the temperature of the distillation loss (a number > 0), got {T!r}")
+    return float(T)
 
 # %% ../nbs/04a_cache.ipynb #030a363a
-class TeacherCache:
+class TeacherCache(TeacherSource):
     "Teacher logits for every training sample, stored in one of the `CACHE_FORMATS`, looked up by sample index."
-    version,n_views = 1,1
+    version,n_views,needs_indices,epoch,_warned = 2,1,True,0,False
     def __init__(self,
         logits:torch.Tensor, # (n_samples, n_classes) teacher logits, in sample-index order
         fmt:str='float32', # a key of `CACHE_FORMATS`: 'float32', 'float16', 'topk' or 'pca'
         k:int|None=None, # classes kept for 'topk', components kept for 'pca'
         fingerprint:str|None=None, # of the training set the logits come from (see `fingerprint`)
         vocab:list|None=None, # the class names, in the order of the logits (None: not known)
+        built_with:dict|None=None, # what the teacher was fed (see `describe_inputs`), recorded by `from_teacher`
+        T:float|None=None, # for fmt='sampled': the temperature the targets are drawn at (the loss must use it)
     ):
         logits = torch.as_tensor(logits)
         if logits.dim() != 2: raise ValueError(f"logits must be (n_samples, n_classes), got shape {tuple(logits.shape)}")
+        if not logits.is_floating_point(): raise TypeError(f"logits must be floating point, got dtype {logits.dtype}")
         if not torch.isfinite(logits).all():
             bad = (~torch.isfinite(logits)).any(1).nonzero().flatten()[:5].tolist()
-            raise ValueError(f"teacher outputs are not finite (NaN or inf) for samples {bad}...: check the teacher and its inputs")
+            raise ValueError(f"teacher outputs are not finite (NaN or inf) for samples {bad}...: check the teacher")
         self.fmt = _check_fmt(fmt)
         self._n,self.n_classes = logits.shape
-        self.k = _check_k(k, fmt, self.n_classes)
-        self.fingerprint = fingerprint
+        self.k,self.T,self.fingerprint,self.built_with = _check_k(k, fmt, self.n_classes),_check_T(T, fmt),fingerprint,built_with
         self.vocab = None if vocab is None else [str(o) for o in vocab]
         if self.vocab is not None and len(self.vocab) != self.n_classes:
             raise ValueError(f"vocab names {len(self.vocab)} classes but the logits have {self.n_classes}")
-        self.data = CACHE_FORMATS[fmt].encode(logits.float(), self.k)
+        self.data = CACHE_FORMATS[fmt].encode(logits.float(), self.k, self.T)
 
     def __len__(self): return self._n
     def __repr__(self):
-        return (f"TeacherCache(n={len(self)}, classes={self.n_classes}, fmt={self.fmt!r}, k={self.k}, "
+        return (f"{type(self).__name__}(n={len(self)}, classes={self.n_classes}, fmt={self.fmt!r}, k={self.k}, "
                 f"{self.bytes_per_sample:g} bytes/sample, fingerprint={self.fingerprint})")
 
 # %% ../nbs/04a_cache.ipynb #7977d2c5
 @patch
 def rows(self:TeacherCache,
     idx:torch.Tensor, # sample indices
-    epoch:int=0, # the epoch the student is in (one view per sample here, so unused)
+    epoch:int=0, # the student's epoch (one view per sample here, so unused)
 ) -> torch.Tensor:
-    "Stored rows of the views of samples `idx` at `epoch`: one view per sample here, so the rows are the indices."
+    "Stored rows of samples `idx` as the student sees them at `epoch`: one view per sample here, so the indices."
     return idx
 
 @patch
@@ -297,7 +214,9 @@ def lookup(self:TeacherCache,
 ) -> torch.Tensor:
     "Reconstructed float32 logits of samples `idx` (as the student sees them at `epoch`)."
     idx = torch.as_tensor(idx, device=self.device, dtype=torch.long)
-    return CACHE_FORMATS[self.fmt].decode(self.data, self.rows(idx, epoch), self.n_classes, self.k)
+    if len(idx) and (idx.min() < 0 or idx.max() >= len(self)):
+        raise IndexError(f"sample indices must be in [0, {len(self)}), got {idx.min().item()}..{idx.max().item()}")
+    return CACHE_FORMATS[self.fmt].decode(self.data, self.rows(idx, epoch), self.n_classes, self.k, self.T)
 
 @patch
 def __getitem__(self:TeacherCache, idx) -> torch.Tensor:
@@ -308,8 +227,7 @@ def __getitem__(self:TeacherCache, idx) -> torch.Tensor:
 @patch(as_prop=True)
 def nbytes(self:TeacherCache) -> int:
     "Bytes of per-sample storage (tensors shared by all samples are in `shared_nbytes`)."
-    shared = CACHE_FORMATS[self.fmt].shared
-    return sum(v.numel()*v.element_size() for k,v in self.data.items() if k not in shared)
+    return sum(v.numel()*v.element_size() for k,v in self.data.items() if k not in CACHE_FORMATS[self.fmt].shared)
 
 @patch(as_prop=True)
 def shared_nbytes(self:TeacherCache) -> int:
@@ -331,112 +249,185 @@ def to(self:TeacherCache,
 
 # %% ../nbs/04a_cache.ipynb #2d02bc52
 @patch
-def check_loader(self:TeacherCache,
-    dl, # the training loader
-    valid=None, # the validation loader
-    n_epoch:int|None=None, # the epochs `fit` will run
-) -> list:
-    "Names of the augmentations of `dl` this cache holds no outputs for (`DistillCallback` warns about them); a cache of views raises on views it does not hold."
-    return train_only_tfms(dl, valid)
+def check(self:TeacherCache, learn:Learner):
+    "Raise if this cache does not hold the teacher's outputs for `learn`'s training set, classes and views."
+    dl,fix = learn.dls.train,"Rebuild the cache on these DataLoaders: TeacherCache.from_teacher(teacher, dls)"
+    if not isinstance(dl, DataLoader):
+        raise ValueError(f"a TeacherCache needs a fastai training DataLoader, got {type(dl).__name__}: pass the live teacher")
+    n,fp = len(dl.dataset),fingerprint(dl.dataset)
+    if len(self) != n: raise ValueError(f"the {type(self).__name__} holds {len(self)} samples but the training set has {n}. {fix}")
+    if self.fingerprint is not None and fp is not None and fp != self.fingerprint:
+        raise ValueError(f"the {type(self).__name__} was built on another training set of the same length ({n} samples): "
+                         f"cache fingerprint {self.fingerprint}, training set fingerprint {fp}. Another split, order or "
+                         f"dataset would give every sample another sample's targets. {fix}")
+    check_same_vocab(self.vocab, dls_vocab(learn.dls), f'the {type(self).__name__}', fix)
+    self.check_views(learn)
+    p = next(get_model(learn.model).parameters(), None)
+    if p is not None: self.to(p.device)
 
 @patch
-def set_epoch(self:TeacherCache,
-    dl, # the training loader
-    epoch:int, # the epoch about to run
-):
-    "Called before each training epoch; the plain cache has one view per sample and nothing to do."
-    pass
+def check_views(self:TeacherCache, learn:Learner):
+    "One view of each sample: refuse mixed inputs, warn once about random augmentation."
+    mix = [type(cb).__name__ for cb in learn.cbs if isinstance(cb, MixHandler)]
+    if mix: raise ValueError(f"{mix[0]} mixes pairs of inputs, and a {type(self).__name__} has no outputs for mixed "
+                             f"inputs: pass the live teacher (learn.distill(teacher)) to train with {mix[0]}")
+    aug = train_only_tfms(learn.dls.train, learn.dls.valid)
+    if aug and not self._warned:
+        self._warned = True
+        warnings.warn(f"the training loader applies random augmentation ({', '.join(aug)}), but a TeacherCache holds "
+                      "the teacher's outputs on the un-augmented items: the student is taught on views the teacher never "
+                      "saw. For targets that match each view, pass the live teacher (learn.distill(teacher)) or use "
+                      "keyed views and a ViewCache (kdbook.views).", stacklevel=2)
+
+@patch
+def set_epoch(self:TeacherCache, epoch:int):
+    "Record the epoch about to run (a cache of views looks its rows up by epoch)."
+    self.epoch = int(epoch)
+
+@patch
+def logits(self:TeacherCache, xb, idxs=None):
+    "The stored logits of the batch's samples `idxs` at the current epoch, on the inputs' device."
+    if idxs is None: raise ValueError(f"a {type(self).__name__} looks outputs up by sample index: none was given")
+    return self.lookup(idxs, self.epoch).to(xb[0].device)
 
 # %% ../nbs/04a_cache.ipynb #e962eaa4
-def _train_dataset(data): return data.train.dataset if isinstance(data, DataLoaders) else data.dataset
-
-def _vocab(dls):
-    "The class names of fastai `DataLoaders` (or a loader) as strings, or None when they have none."
-    try: v = dls.vocab
-    except Exception: return None
-    return None if v is None else [str(o) for o in v]
-
-def check_same_vocab(
-    teacher_vocab, # the classes of the teacher's outputs, in order (or None: unknown)
-    student_vocab, # the classes of the student's data, in order (or None: unknown)
-    what:str='the teacher', # how to name the teacher's side in the message
-    fix:str='Build both DataLoaders with the same vocab',
-):
-    "Raise if both class lists are known and differ: the same output index would mean different classes."
-    if teacher_vocab is not None and student_vocab is not None and list(teacher_vocab) != list(student_vocab):
-        raise ValueError(f"{what}'s classes come in another order than the student's ({list(teacher_vocab)[:5]}... vs "
-                         f"{list(student_vocab)[:5]}...): the same output index would mean different classes. {fix}")
-
-def _n_inp(dl) -> int:
-    try: return int(getattr(dl, 'n_inp', None) or getattr(dl.dataset, 'n_inp', 1))
-    except Exception: return 1
-
 @patch(cls_method=True)
 def from_teacher(cls:TeacherCache,
-    teacher, # `nn.Module` or fastai `Learner`
+    teacher, # `nn.Module` or fastai `Learner` (its classes and pipeline are checked against `data`)
     data, # fastai `DataLoaders` (its training set, in order, with the validation transforms), or a loader in index order
     fmt:str='float32', # storage format, a key of `CACHE_FORMATS`
-    k:int|None=None, # for 'topk' / 'pca'
+    k:int|None=None, # for 'topk', 'pca', 'sampled'
     teacher_out=None, # function picking the logits from the teacher's output (default: `pick_logits`)
+    T:float|None=None, # for 'sampled': the temperature of the distillation loss
 ):
-    "Run `teacher` once over the un-augmented training set and keep its outputs, with the training set's fingerprint."
+    "Run `teacher` once over the un-augmented training set and keep its outputs, with what they were built on."
     _check_fmt(fmt)
-    vocab = _vocab(data)
-    if isinstance(teacher, Learner): check_same_vocab(_vocab(teacher.dls), vocab, 'the teacher Learner')
-    module,dl = teacher_module(teacher),plain_train_loader(data)
-    n,out,pos = len(_train_dataset(data)),None,0
+    vocab,dl = dls_vocab(data),plain_train_loader(data)
+    if isinstance(teacher, Learner):
+        check_same_vocab(dls_vocab(teacher.dls), vocab, 'the teacher Learner')
+        if teacher.dls is not data: check_pipeline(teacher, dl, teacher_out)
+    module,ds = teacher_module(teacher),(data.train.dataset if isinstance(data, DataLoaders) else data.dataset)
+    n,out,pos = len(ds),None,0
     for i,b in enumerate(dl):
         b = tuple(b)
-        t = run_teacher(module, *b[:_n_inp(dl)], teacher_out=teacher_out).cpu()
+        t = run_teacher(module, *b[:n_inputs(dl)], teacher_out=teacher_out).cpu()
         idx = batch_indices(dl, i, len(t)) if isinstance(dl, DataLoader) else torch.arange(pos, pos+len(t))
         if out is None: out = torch.full((n, t.shape[-1]), float('nan'))
         out[idx] = t; pos += len(t)
     if out is None: raise ValueError("the training loader yielded no batch")
     missing = torch.isnan(out).any(1).sum().item()
-    if missing: raise ValueError(f"the loader yielded {n-missing} of the {n} training samples: it must yield each once, in order (drop_last=False)")
-    return cls(out, fmt, k, fingerprint=fingerprint(_train_dataset(data)), vocab=vocab)
+    if missing: raise ValueError(f"the loader yielded {n-missing} of the {n} training samples: it must yield each once, "
+                                 "in order (drop_last=False)")
+    fp,kind,covers = fingerprint_info(ds)
+    if fp is None: fp = fingerprint(ds)                                   # warns once
+    built = dict(inputs=describe_inputs(dl), fingerprint=dict(kind=kind, covers=covers), teacher=type(module).__name__)
+    return cls(out, fmt, k, fingerprint=fp, vocab=vocab, built_with=built, T=T)
 
 # %% ../nbs/04a_cache.ipynb #47d16857
 @patch
-def _header(self:TeacherCache) -> dict:
+def save(self:TeacherCache,
+    path, # file to write (written to a temporary name, then renamed into place)
+):
+    "Write the cache to `path`: tensors and a JSON header, loadable with `weights_only=True`."
+    header = dict(format=self.fmt, version=self.version, k=self.k, T=self.T, n_classes=self.n_classes, n=len(self),
+                  n_views=self.n_views, fingerprint=self.fingerprint, vocab=self.vocab, kind=type(self).__name__,
+                  built_with=self.built_with, **self.header())
+    path = Path(path); tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save({'kdbook_teacher_cache': json.dumps(header), 'tensors': {k:v.cpu() for k,v in self.data.items()}}, tmp)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+@patch
+def header(self:TeacherCache) -> dict:
     "What a subclass adds to the file's header (a view cache: its augmentation's key)."
     return {}
 
 @patch
-def _restore(self:TeacherCache, h:dict):
-    "Read back what `_header` wrote; the plain cache holds one view per sample."
-    if h.get('n_views', 1) != 1: raise ValueError(f"the file holds {h.get('n_views')} views per sample; load it with the cache class that wrote it ({h.get('kind')})")
-
-@patch
-def save(self:TeacherCache,
-    path, # file to write
-):
-    "Write the cache to `path`: tensors and a JSON header, loadable with `weights_only=True`."
-    header = dict(format=self.fmt, version=self.version, k=self.k, n_classes=self.n_classes, n=len(self),
-                  n_views=self.n_views, fingerprint=self.fingerprint, vocab=self.vocab, kind=type(self).__name__, **self._header())
-    torch.save({'kdbook_teacher_cache': json.dumps(header), 'tensors': {k:v.cpu() for k,v in self.data.items()}}, path)
-    return path
+def restore(self:TeacherCache, h:dict):
+    "Read back and check what `header` wrote (raise `ValueError('<field>: ...')`); the plain cache has one view."
+    if h['n_views'] != 1: raise ValueError(f"n_views: the file holds {h['n_views']} views per sample; load it with the "
+                                           f"class that wrote it ({h.get('kind')}.load)")
 
 # %% ../nbs/04a_cache.ipynb #a0aef0dd
+def _field(h, name, ok, what):
+    if name not in h: raise ValueError(f"{name}: missing from the header")
+    if not ok(h[name]): raise ValueError(f"{name}: must be {what}, got {h[name]!r}")
+    return h[name]
+
+_is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)
+
+def check_header(
+    h, # the decoded header
+    kind:str, # the class that reads it
+    version:int, # the version it reads
+) -> dict:
+    "Check every common field of a cache file's header; raise `ValueError('<field>: ...')` on the first bad one."
+    if not isinstance(h, dict): raise ValueError(f"header: must be a JSON object, got a {type(h).__name__}")
+    _field(h, 'version', lambda v: v == version, f"{version} (rebuild the cache with this kdbook)")
+    _field(h, 'kind', lambda v: v == kind, f"{kind!r} (load it with {h.get('kind')}.load)")
+    fmt = _field(h, 'format', lambda v: isinstance(v, str) and v in CACHE_FORMATS, f"one of {tuple(CACHE_FORMATS)}")
+    _field(h, 'n', lambda v: _is_int(v) and v >= 1, "an integer >= 1")
+    C = _field(h, 'n_classes', lambda v: _is_int(v) and v >= 1, "an integer >= 1")
+    _field(h, 'n_views', lambda v: _is_int(v) and v >= 1, "an integer >= 1")
+    if 'k' not in h: raise ValueError("k: missing from the header")
+    try: _check_k(h['k'], fmt, C)
+    except (TypeError, ValueError) as e: raise ValueError(f"k: {e}") from None
+    try: _check_T(h.get('T'), fmt)
+    except (TypeError, ValueError) as e: raise ValueError(f"T: {e}") from None
+    _field(h, 'fingerprint', lambda v: v is None or isinstance(v, str), "a string or null")
+    _field(h, 'vocab', lambda v: v is None or (isinstance(v, list) and all(isinstance(o, str) for o in v)),
+           "a list of class names or null")
+    if h['vocab'] is not None and len(h['vocab']) != C:
+        raise ValueError(f"vocab: names {len(h['vocab'])} classes, but n_classes is {C}")
+    if not isinstance(h.get('built_with'), (dict, type(None))): raise ValueError("built_with: must be an object or null")
+    return h
+
+def check_tensors(
+    tensors, # the stored tensors
+    h:dict, # the checked header
+    rows:int, # per-sample rows the header implies (samples × views)
+):
+    "Check the stored tensors against the format: keys, dtypes, shapes, then values; raise `ValueError('<key>: ...')`."
+    fmt,C,k = CACHE_FORMATS[h['format']],h['n_classes'],h['k']
+    if not isinstance(tensors, dict) or not all(isinstance(v, torch.Tensor) for v in tensors.values()):
+        raise ValueError("tensors: must be a dict of tensors")
+    spec = fmt.spec(rows, C, k)
+    if set(tensors) != set(spec):
+        raise ValueError(f"tensors: a {h['format']!r} cache holds {sorted(spec)}, the file has {sorted(tensors)}")
+    for key,(shape,dtype) in spec.items():
+        t = tensors[key]
+        if t.dtype != dtype: raise ValueError(f"{key}: dtype must be {dtype}, got {t.dtype}")
+        if tuple(t.shape) != tuple(shape): raise ValueError(f"{key}: shape must be {tuple(shape)} (from the header: "
+                                                            f"{rows} rows, {C} classes, k={k}), got {tuple(t.shape)}")
+    fmt.check(tensors, C, k)
+
+# %% ../nbs/04a_cache.ipynb #a0aef0de
+def _one_line(e) -> str: return ' '.join(str(e).split()) or type(e).__name__
+
 @patch(cls_method=True)
 def load(cls:TeacherCache,
-    path, # a file written by `TeacherCache.save`
+    path, # a file written by `TeacherCache.save` (or `ViewCache.save`)
     device=None, # where to put the tensors (default: the CPU)
 ) -> TeacherCache:
-    "Read a cache written by `TeacherCache.save`, checking its header and tensors."
-    d = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(d, dict) or 'kdbook_teacher_cache' not in d: raise ValueError(f"{path} is not a kdbook TeacherCache file")
-    h = json.loads(d['kdbook_teacher_cache'])
-    if h.get('version') != cls.version: raise ValueError(f"{path} is a version {h.get('version')} cache; this kdbook reads version {cls.version}: rebuild it")
-    if h.get('kind', 'TeacherCache') != cls.__name__: raise ValueError(f"{path} holds a {h.get('kind')}: load it with {h.get('kind')}.load")
-    fmt = _check_fmt(h['format'])
-    self = cls.__new__(cls)
-    self.fmt,self.k,self.n_classes,self._n,self.fingerprint = fmt,_check_k(h['k'], fmt, h['n_classes']),h['n_classes'],h['n'],h['fingerprint']
-    self.vocab = h.get('vocab')
-    self._restore(h)
-    want = set(CACHE_FORMATS[fmt].keys)
-    if set(d['tensors']) != want: raise ValueError(f"{path}: a {fmt!r} cache holds tensors {sorted(want)}, the file has {sorted(d['tensors'])}")
-    self.data = d['tensors']
-    rows = {k:v.shape[0] for k,v in self.data.items() if k not in CACHE_FORMATS[fmt].shared}
-    if any(r != self._n*self.n_views for r in rows.values()): raise ValueError(f"{path}: tensors hold {rows} rows, the header says {self._n} samples")
+    "Read a cache written by `save`, checking every field of its header and every stored value."
+    try: d = torch.load(path, map_location='cpu', weights_only=True)
+    except FileNotFoundError: raise
+    except Exception as e:
+        raise ValueError(f"{path}: not a readable cache file ({type(e).__name__}: {_one_line(e)[:200]}); rebuild it") from None
+    if not isinstance(d, dict) or 'kdbook_teacher_cache' not in d or 'tensors' not in d:
+        raise ValueError(f"{path} is not a kdbook TeacherCache file")
+    try:
+        h = json.loads(d['kdbook_teacher_cache']) if isinstance(d['kdbook_teacher_cache'], str) else None
+        if h is None: raise ValueError("header: must be a JSON string")
+        check_header(h, cls.__name__, cls.version)
+        self = cls.__new__(cls)
+        self.fmt,self.k,self.T,self.n_classes,self._n = h['format'],h['k'],h.get('T'),h['n_classes'],h['n']
+        self.fingerprint,self.vocab,self.built_with,self.n_views = h['fingerprint'],h['vocab'],h.get('built_with'),h['n_views']
+        self.restore(h)
+        check_tensors(d['tensors'], h, self._n*self.n_views)
+    except json.JSONDecodeError: raise ValueError(f"{path}: header: not valid JSON") from None
+    except (ValueError, TypeError, KeyError) as e: raise ValueError(f"{path}: {_one_line(e)}") from None
+    self.data = dict(d['tensors'])
     return self.to(device) if device is not None else self

@@ -1,4 +1,4 @@
-"""`DistillCallback` puts a teacher, or a `TeacherCache` of its outputs, into any fastai `Learner`; `learn.distill(teacher)` is the one-line way to use it.
+"""`DistillCallback` puts a teacher, or a cache of its outputs, into any fastai `Learner`; `learn.distill(teacher)` is the one-line way to use it. `FeatureDistill` adds a feature hint.
 
 Docs: https://kdbook.github.io/kdbook/callbacks.html.md"""
 
@@ -6,30 +6,178 @@ Docs: https://kdbook.github.io/kdbook/callbacks.html.md"""
 
 # %% ../nbs/04_callbacks.ipynb #215b9d51
 from __future__ import annotations
-import difflib, warnings
+import difflib, inspect, warnings
 import cloudpickle
 import torch
 from torch import nn
 from fastcore.basics import patch
+from fastcore.foundation import L
+from fastcore.meta import delegates
 from fastai.callback.core import Callback
+from fastai.callback.hook import hook_output
 from fastai.callback.training import GradientAccumulation
-from fastai.callback.mixup import MixHandler
-from fastai.data.load import DataLoader
-from fastai.learner import Learner, Metric
+from fastai.learner import Learner, ValueMetric
 from fastai.torch_core import get_model, find_bs
 from fastai.metrics import accuracy
-import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
-import math
-from .losses import SoftTargetLoss, FitNetLoss, LabelledCrossEntropy, check_weights, check_temperature, loss_needs, call_logit_loss
-from .cache import (TeacherCache, CACHE_FORMATS, plain_train_loader, batch_indices, run_teacher,
-                          teacher_module, fingerprint, train_only_tfms, check_same_vocab, _vocab)
+import fastai.callback.schedule  # noqa: F401 (Learner.fit_one_cycle, which users of the callbacks expect)
+from .losses import SoftTargetLoss, FitNetLoss, LabelledCrossEntropy, check_weights, check_temperature, loss_needs
+from .teacher import teacher_source, LiveTeacher, batch_indices, pick_logits, n_inputs
 
 # %% auto #0
-__all__ = ['find_module', 'ActivationHook', 'FeatureDistill', 'EnsembleTeacher', 'DistillCallback', 'distill_learner',
-           'DropIndex', 'TeacherCache', 'CACHE_FORMATS', 'plain_train_loader']
+__all__ = ['TermMean', 'is_term_column', 'check_weight', 'check_schedule', 'class_rows', 'DistillCallback', 'distill_learner',
+           'find_module', 'WithParams', 'FeatureDistill']
 
-# %% ../nbs/04_callbacks.ipynb #5da2ba24
-_all_ = ['TeacherCache', 'CACHE_FORMATS', 'plain_train_loader']   # kept importable from here for older code
+# %% ../nbs/04_callbacks.ipynb #49417820
+class TermMean:
+    "The running mean of a term of the training loss over an epoch, read by a fastai `ValueMetric` (a Recorder column)."
+    def __init__(self): self.reset()
+    def reset(self): self.total,self.count = 0.,0
+    def accumulate(self, value:torch.Tensor, n:int): self.total,self.count = self.total + value.detach().float()*n,self.count + n
+    def __call__(self): return float(self.total/self.count) if self.count else None
+    def __getstate__(self): return {'total': float(self.total), 'count': self.count}
+
+def is_term_column(m) -> bool: return isinstance(m, ValueMetric) and isinstance(m.func, TermMean)
+
+def check_weight(
+    v, # a loss weight
+    name:str='kd_weight', # its name, for the message
+) -> float:
+    "`v` as a float, or a `ValueError` if it is not a finite number >= 0."
+    try: v = float(v)
+    except (TypeError, ValueError): raise TypeError(f"{name} must be a number, got {v!r}") from None
+    if not (v >= 0 and v < float('inf')): raise ValueError(f"{name} must be >= 0, got {v}. Use 0 to switch that term off.")
+    return v
+
+def check_schedule(
+    f, # a number, or a schedule `f(pct_train)`
+    name:str, # its name, for the message
+    check, # the check of one value (returns the value as a float)
+):
+    "`f` checked: a number directly, a schedule at `pct_train` 0, 0.5 and 1."
+    if not callable(f): return check(f)
+    for p in (0., .5, 1.):
+        try: check(f(p))
+        except (TypeError, ValueError) as e: raise ValueError(f"the {name} schedule gives a bad value at pct_train={p}: {e}") from None
+    return f
+
+def class_rows(
+    logits:torch.Tensor, # (batch, classes) or (batch, ..., classes, ...) logits
+    axis:int=-1, # the class axis
+) -> torch.Tensor:
+    "`logits` with the class axis last and every other axis flattened into rows: `(rows, classes)`, float32."
+    return logits.float() if logits.ndim == 2 and axis in (-1, 1) else logits.float().movedim(axis, -1).flatten(0, -2)
+
+# %% ../nbs/04_callbacks.ipynb #08f365e6
+class DistillCallback(Callback):
+    "Train on `ce_weight · task loss + kd_weight · loss(student, teacher)`; the teacher's outputs come from one `TeacherSource`."
+    order,run_valid,name = GradientAccumulation.order-2,False,'distill_cb'   # before GradientAccumulation scales the loss
+    def __init__(self,
+        teacher, # a model, a fastai `Learner`, a list of them (mean logits), or a `TeacherSource` (`TeacherCache`, `ViewCache`)
+        loss=None, # `(student_logits, teacher_logits, **extras) -> scalar`; default `SoftTargetLoss()` (T = 4)
+        ce_weight:float=0.1, # weight of the task loss (the Learner's `loss_func`) on the true labels
+        kd_weight=0.9, # weight of the distillation term: a number, or a schedule `f(pct_train)` such as `SchedLin(0, .9)`
+        T=None, # the temperature: None keeps the loss's own; a number or a schedule `f(pct_train)` sets `loss.T`
+        teacher_out=None, # picks the logits from a live teacher's output (default: tensor, `.logits`, first of a tuple)
+        student_out=None, # picks the logits from the student's output (default: as `teacher_out`)
+        class_axis:int|None=None, # the logits' class axis; None: the task loss's `axis` (fastai's losses), else -1
+        record:bool=True, # add a `train_kd_loss` column to the Recorder during `fit`
+    ):
+        self.source,self.loss = teacher_source(teacher, teacher_out),(SoftTargetLoss() if loss is None else loss)
+        if not callable(self.loss): raise TypeError(f"loss must be callable (student_logits, teacher_logits), got {type(loss).__name__}")
+        self.ce_weight,self.kd_weight = check_weight(ce_weight, 'ce_weight'),check_schedule(kd_weight, 'kd_weight', check_weight)
+        if self.ce_weight == 0 and not callable(kd_weight) and self.kd_weight == 0: check_weights(ce_weight=0, kd_weight=0)
+        if T is not None and not hasattr(self.loss, 'T'):
+            raise ValueError(f"T= sets the loss's temperature, but {self.loss!r} has no `T`: leave T=None or use a loss with one")
+        if loss is not None and T is not None and not callable(T) and float(T) != float(self.loss.T):
+            raise ValueError(f"T={T} and the loss's own T={self.loss.T} disagree: give the temperature once, as T= or in the loss")
+        self.T,self.needs = (None if T is None else check_schedule(T, 'T', check_temperature)),loss_needs(self.loss)
+        self.pick,self.class_axis,self.record,self.term = student_out or pick_logits,class_axis,record,TermMean()
+
+    def _columns(self, add:bool):
+        self.learn.metrics = L(m for m in self.learn.metrics if not is_term_column(m))
+        if add and self.record: self.learn.metrics = self.learn.metrics + [ValueMetric(self.term, 'train_kd_loss')]
+    def before_fit(self): self.fitting = False; self._columns(add=True)
+    def before_validate(self):
+        if not self.fitting: self._columns(add=False)       # validate() or get_preds(): no training epoch, no column
+    def after_fit(self): self._columns(add=False)
+
+    def before_train(self):
+        if not self.fitting:
+            self.source.check(self.learn); self.fitting,self.axis = True,None
+            want,have = getattr(self.source, 'T', None),(self.T if self.T is not None else getattr(self.loss, 'T', None))
+            if want is not None and have != want:
+                raise ValueError(f"the {type(self.source).__name__}'s targets were drawn for T={want} but the loss trains at "
+                                 f"T={have}: distil at T={want}, or rebuild the cache for this temperature")
+        self.source.set_epoch(self.epoch); self.term.reset()
+
+    def after_pred(self):
+        idxs = batch_indices(self.dl, self.iter, find_bs(self.xb)) if self.source.needs_indices else None
+        self.teacher_logits = t = self.source.logits(self.xb, idxs)
+        if not torch.isfinite(t).all(): raise ValueError("teacher outputs are not finite (NaN or inf) on this batch: check the teacher")
+
+    def after_loss(self):
+        s,t,pct = self.pick(self.pred),self.teacher_logits,float(self.learn.pct_train)
+        if self.axis is None: self.axis = self._class_axis(s, t)
+        if self.T is not None: self.loss.T = float(self.T(pct) if callable(self.T) else self.T)
+        y = self.yb[0] if len(self.yb) else None
+        extras = dict(targets=None if y is None else (y.flatten() if s.ndim > 2 else y), epoch=self.epoch, pct=pct)
+        with torch.autocast(s.device.type, enabled=False):
+            kd = self.loss(class_rows(s, self.axis), class_rows(t, self.axis), **{k:v for k,v in extras.items() if k in self.needs})
+            w = float(self.kd_weight(pct) if callable(self.kd_weight) else self.kd_weight)
+            total = w*kd + (self.ce_weight*self.learn.loss_grad.float() if self.ce_weight else 0.)
+        self.learn.loss_grad,self.learn.loss,self.teacher_logits = total,total.detach().clone(),None
+        self.term.accumulate(kd, find_bs(self.yb))
+
+    def after_train(self):
+        if self.term.count and float(self.term.total) == 0 and not self.__dict__.get('_zero_warned'):
+            self._zero_warned = True
+            warnings.warn(f"the distillation term was 0 on every training batch of epoch {self.epoch}: {self.loss!r} teaches "
+                          "nothing here (a loss that skips unlabelled samples, on data without labels?)")
+
+    def _class_axis(self, s, t):
+        "The class axis of these logits, checked: the same number of classes, a loss that can take per-position rows."
+        ax = self.class_axis if self.class_axis is not None else getattr(self.learn.loss_func, 'axis', -1)
+        if s.ndim != t.ndim or s.shape[ax] != t.shape[ax]:
+            raise ValueError(f"the student predicts {s.shape[ax]} classes and the teacher {t.shape[ax]} (logits "
+                             f"{tuple(s.shape)} and {tuple(t.shape)}, class axis {ax}): they must predict the same classes")
+        if s.ndim > 2 and not getattr(self.loss, 'rowwise', False):
+            raise ValueError(f"the logits have shape {tuple(s.shape)} (classes on axis {ax}, e.g. a segmentation map), and "
+                             f"{self.loss!r} is not computed row by row (`loss.rowwise`): use SoftTargetLoss, HardTargetLoss or LogitsMSELoss")
+        return ax
+
+# %% ../nbs/04_callbacks.ipynb #31807496
+@patch
+@delegates(DistillCallback.__init__)
+def distill(self:Learner,
+    teacher, # a model, fastai `Learner`, list of them, or `TeacherSource` (`TeacherCache`, `ViewCache`)
+    loss=None, # the distillation loss; default `SoftTargetLoss()` (T = 4)
+    features=None, # feature terms: `(student_layer, teacher_layer)` or `(student_layer, teacher_layer, loss, weight)`
+    **kwargs # `DistillCallback`'s other options: `ce_weight`, `kd_weight`, `T`, `teacher_out`, `student_out`, ...
+) -> Learner:
+    "Add a `DistillCallback` from `teacher` (and a `FeatureDistill` per feature term), replacing earlier ones; returns `self`."
+    old = (DistillCallback, FeatureDistill) if features is not None else DistillCallback
+    self.remove_cbs(self.cbs.filter(lambda c: isinstance(c, old)))
+    self.add_cb(DistillCallback(teacher, loss, **kwargs))
+    for f in features or []: self.add_cb(FeatureDistill(teacher, *f))
+    return self
+
+_DISTILL_ARGS = set(inspect.signature(DistillCallback.__init__).parameters) - {'self', 'teacher'}
+
+@delegates(DistillCallback.__init__)
+def distill_learner(
+    dls, # fastai `DataLoaders`
+    teacher, # a model, fastai `Learner`, list of them, or `TeacherSource`
+    student:nn.Module, # the model to train
+    loss_func=None, # task loss; default `LabelledCrossEntropy()` (ignores samples labelled -100)
+    metrics=accuracy, # fastai metrics
+    cbs=None, # more callbacks
+    features=None, # feature terms, as in `Learner.distill`
+    **kwargs # `DistillCallback`'s options by name; anything else goes to `Learner`
+) -> Learner:
+    "A fastai `Learner` that trains `student` on `dls` with a `DistillCallback` from `teacher`."
+    dkw = {k: kwargs.pop(k) for k in list(kwargs) if k in _DISTILL_ARGS}
+    learn = Learner(dls, student, loss_func=loss_func or LabelledCrossEntropy(), metrics=metrics, cbs=cbs, **kwargs)
+    return learn.distill(teacher, features=features, **dkw)
 
 # %% ../nbs/04_callbacks.ipynb #9c7414b3
 def find_module(
@@ -44,310 +192,87 @@ def find_module(
     hint = f"close matches: {close}" if close else f"top-level modules: {[n for n in mods if n and '.' not in n]}"
     raise ValueError(f"the {what} has no module named {name!r}; {hint}")
 
-class ActivationHook:
-    "Keep the output of module `name` of `model` from its last forward pass in `.stored` (with its graph)."
-    def __init__(self, model:nn.Module, name:str, what:str='model'):
-        self.name,self.stored = name,None
-        self.handle = find_module(model, name, what).register_forward_hook(self._hook)
-    def _hook(self, module, inp, out): self.stored = out
-    def remove(self):
-        self.handle.remove(); self.stored = None
+class WithParams:
+    "A fastai splitter that adds the parameters of `module` as one more parameter group to what `splitter` gives."
+    def __init__(self, splitter, module:nn.Module): self.splitter,self.module = splitter,module
+    def __call__(self, model):
+        groups = L(self.splitter(model))
+        if len(groups) and not isinstance(groups[0], (list, L, tuple)): groups = L([groups])
+        return groups + L([list(self.module.parameters())])
 
 # %% ../nbs/04_callbacks.ipynb #3318e399
-class FeatureDistill:
-    "A feature-distillation term: `weight · loss(student[student_layer], teacher[teacher_layer])`."
+class FeatureDistill(Callback):
+    "Add `weight · loss(student[student_layer], teacher[teacher_layer])` to the training loss, from a live teacher."
+    order,run_valid,_learn = DistillCallback.order+1,False,None
     def __init__(self,
+        teacher, # a model or fastai `Learner` (the same object as `DistillCallback`'s teacher shares its forward pass)
         student_layer:str, # name of the student's module whose output is matched
         teacher_layer:str, # name of the teacher's module it is matched to
-        loss=None, # `FitNetLoss()` (default) or `AttentionTransferLoss()` or any `(fs, ft) -> scalar`
+        loss=None, # `FitNetLoss()` (default), `AttentionTransferLoss()`, or any `(fs, ft) -> scalar`
         weight:float=1., # weight of this term in the total loss
     ):
-        self.student_layer,self.teacher_layer = student_layer,teacher_layer
-        self.loss = FitNetLoss() if loss is None else loss
-        self.weight = check_weights(weight=weight)['weight']
-    def __repr__(self): return f"FeatureDistill({self.student_layer!r}, {self.teacher_layer!r}, {self.loss!r}, weight={self.weight})"
+        if not isinstance(teacher_source(teacher), LiveTeacher):
+            raise ValueError("feature distillation needs the live teacher's activations: pass the teacher model, not a cache")
+        self.teacher = teacher_source(teacher)
+        self.loss,self.weight = FitNetLoss() if loss is None else loss,check_weights(weight=weight)['weight']
+        self.student_layer,self.teacher_layer,self.term = student_layer,teacher_layer,TermMean()
+        self.column = ValueMetric(self.term, f"train_feat_{student_layer}_loss".replace('.', '_'))
 
-# %% ../nbs/04_callbacks.ipynb #064bcff1
-from .cache import pick_logits
-
-class EnsembleTeacher(nn.Module):
-    "A teacher whose logits are the mean of the logits of `teachers` (modules or fastai `Learner`s)."
-    def __init__(self, *teachers, teacher_out=None):
-        super().__init__()
-        if not teachers: raise ValueError("EnsembleTeacher needs at least one teacher")
-        self.teachers = nn.ModuleList([teacher_module(t) for t in teachers])
-        self.teacher_out = teacher_out or pick_logits
-    def forward(self, *xb): return torch.stack([self.teacher_out(m(*xb)).float() for m in self.teachers]).mean(0)
-
-# %% ../nbs/04_callbacks.ipynb #49417820
-def _check_weight(v):
-    v = float(v)
-    if not (v >= 0 and math.isfinite(v)): raise ValueError(f"kd_weight must be >= 0, got {v}")
-    return v
-
-def _check_schedule(f, name, check):
-    "`f` (a number, or a schedule checked at pct 0, 0.5 and 1) with `check` applied."
-    if not callable(f): return check(f)
-    for p in (0., .5, 1.):
-        try: check(f(p))
-        except (TypeError, ValueError) as e: raise ValueError(f"the {name} schedule gives a bad value at pct_train={p}: {e}") from None
-    return f
-
-def _at(v, pct): return v(pct) if callable(v) else v
-
-# %% ../nbs/04_callbacks.ipynb #08f365e6
-class _TrainTermMetric(Metric):
-    "A Recorder column showing the training-epoch average of a term that `DistillCallback` adds to the loss."
-    def __init__(self, cb, name): self.cb,self._name = cb,name
     @property
-    def value(self): return self.cb._avg(self._name)
-    @property
-    def name(self): return self._name
+    def learn(self): return self._learn
+    @learn.setter
+    def learn(self, learn):
+        "Joining a `Learner`: check the layers, create the loss's parameters from one batch, add them to the optimiser's groups."
+        old,self._learn = self._learn,learn
+        if isinstance(getattr(old, 'splitter', None), WithParams) and old.splitter.module is self.loss:
+            old.splitter = old.splitter.splitter
+        if learn is None or not isinstance(self.loss, nn.Module): return
+        sm,tm = find_module(learn.model, self.student_layer, 'student'),find_module(self.teacher.model, self.teacher_layer, 'teacher')
+        if not list(self.loss.parameters()):
+            b = learn.dls.train.one_batch()
+            with hook_output(sm) as hs, hook_output(tm) as ht, torch.no_grad():
+                get_model(learn.model).eval()(*b[:n_inputs(learn.dls.train)]); self.teacher.logits(b[:n_inputs(learn.dls.train)])
+                self.loss(hs.stored, ht.stored.to(hs.stored.device))
+            get_model(learn.model).train()
+        learn.splitter = WithParams(learn.splitter, self.loss)
+        have = {id(p) for pg in learn.opt.param_lists for p in pg} if learn.opt is not None else set()
+        if learn.opt is not None and any(id(p) not in have for p in self.loss.parameters()): learn.opt = None
 
-class DistillCallback(Callback):
-    "Add `kd_weight · loss(student, teacher)` (+ feature terms) to `ce_weight ·` the task loss, on training batches."
-    order,run_valid = GradientAccumulation.order-1,False
-    name = 'distill_cb'   # `learn.distill_cb`; `learn.distill(...)` is the method that adds it
-    def __init__(self,
-        teacher, # an `nn.Module`, a fastai `Learner` (its `.model`), or a `TeacherCache`
-        loss=None, # `(student_logits, teacher_logits, **extras) -> scalar`; default `SoftTargetLoss(T=4)`
-        ce_weight:float=0.1, # weight of the task loss (the Learner's `loss_func`) on the true labels
-        kd_weight=0.9, # weight of the distillation term: a number, or a schedule `f(pct_train)` such as `SchedLin(0, .9)`
-        features=None, # `FeatureDistill` terms (live teacher only)
-        record:bool=True, # add a `train_kd` column (and one per feature term) to the Recorder during `fit`
-        teacher_out=None, # function picking the logits from the teacher's output (default: tensor, `.logits` or first of a tuple)
-        T=None, # None: the loss's own temperature; a number or a schedule `f(pct_train)` set as `loss.T` at each batch
-    ):
-        self.teacher_vocab = _vocab(teacher.dls) if isinstance(teacher, Learner) else None   # to check the class order
-        if isinstance(teacher, (list, tuple)): teacher = EnsembleTeacher(*teacher, teacher_out=teacher_out)
-        self.cache = teacher if isinstance(teacher, TeacherCache) else None
-        self.teacher = None if self.cache is not None else teacher_module(teacher)
-        self.kd_loss = SoftTargetLoss() if loss is None else loss
-        if not callable(self.kd_loss): raise TypeError(f"loss must be callable (student_logits, teacher_logits), got {type(loss).__name__}")
-        if callable(kd_weight):
-            self.ce_weight,self.kd_weight = check_weights(ce_weight=ce_weight)['ce_weight'],_check_schedule(kd_weight, 'kd_weight', _check_weight)
-        else:
-            w = check_weights(ce_weight=ce_weight, kd_weight=kd_weight)
-            self.ce_weight,self.kd_weight = w['ce_weight'],w['kd_weight']
-        if T is not None and not hasattr(self.kd_loss, 'T'):
-            raise ValueError(f"T= sets the loss's temperature, but {self.kd_loss!r} has no `T` attribute: leave T=None or use a loss with one")
-        self.T = None if T is None else _check_schedule(T, 'T', check_temperature)
-        self.needs = loss_needs(self.kd_loss)
-        self.features = list(features or [])
-        for f in self.features:
-            if not isinstance(f, FeatureDistill): raise TypeError(f"features must be FeatureDistill terms, got {type(f).__name__}")
-        if self.features and self.cache is not None:
-            raise ValueError("feature distillation needs the live teacher's activations: pass the teacher module, not a TeacherCache")
-        self.record,self.teacher_out = record,teacher_out
-        self._hooks,self._term_metrics,self._sums,self._warned = [],[],{},False
-
-# %% ../nbs/04_callbacks.ipynb #7dca998e
-@patch
-def before_fit(self:DistillCallback):
-    "Check the teacher or the cache against this learner, hook feature layers, add the Recorder columns (in `fit` only)."
-    self._cleanup()
-    if self.learn.lock.locked(): return   # validate / get_preds: no training batch will come
-    student = get_model(self.learn.model)
-    if self.teacher is not None: self._check_teacher(student)
-    else: self._check_cache(student)
-    self._hooks = [(f, ActivationHook(student, f.student_layer, 'student'), ActivationHook(self.teacher, f.teacher_layer, 'teacher'))
-                   for f in self.features]
-    self._checked = False
-    if self.record:
-        names = ['train_kd'] + [f'train_feat{i}' for i in range(len(self.features))]
-        self._term_metrics = [_TrainTermMetric(self, n) for n in names]
-        self.learn.metrics = list(self.learn.metrics) + self._term_metrics
-
-@patch
-def _cleanup(self:DistillCallback):
-    for _,hs,ht in self._hooks: hs.remove(); ht.remove()
-    self._hooks = []
-    if self._term_metrics:
-        self.learn.metrics = [m for m in self.learn.metrics if not any(m is o for o in self._term_metrics)]
-        self._term_metrics = []
-    self._teacher_logits = None
-
-@patch
-def after_fit(self:DistillCallback):
-    "Remove the hooks and the Recorder columns."
-    self._cleanup()
-
-# %% ../nbs/04_callbacks.ipynb #c489a0f8
-@patch
-def _check_teacher(self:DistillCallback, student):
-    if self.teacher is student: raise ValueError("the teacher is the student itself: pass a separate (trained) teacher model")
-    ids = {id(p) for p in student.parameters()}
-    if any(id(p) in ids for p in self.teacher.parameters()):
-        raise ValueError("the teacher shares parameters with the student: distillation needs a separate teacher")
-    check_same_vocab(self.teacher_vocab, _vocab(self.dls), 'the teacher Learner')
-
-
-# %% ../nbs/04_callbacks.ipynb #10431944
-@patch
-def _check_cache(self:DistillCallback, student):
-    c,dl = self.cache,self.dls.train
-    n,fp = len(dl.dataset),fingerprint(dl.dataset)
-    if len(c) != n or (c.fingerprint is not None and fp is not None and c.fingerprint != fp):
-        what = (f"the TeacherCache holds {len(c)} samples but the training set has {n}" if len(c) != n else
-                f"the TeacherCache was built on another training set of the same length ({n} samples)")
-        raise ValueError(f"{what}: cache fingerprint {c.fingerprint}, training set fingerprint {fp}. Another split, order or "
-            "dataset would give every sample another sample's targets. Rebuild the cache on this data: TeacherCache.from_teacher(teacher, dls)")
-    check_same_vocab(getattr(c, 'vocab', None), _vocab(self.dls), 'the TeacherCache',
-                     'Rebuild the cache on these DataLoaders: TeacherCache.from_teacher(teacher, dls)')
-    mix = [type(cb).__name__ for cb in self.learn.cbs if isinstance(cb, MixHandler)]
-    if mix: raise ValueError(f"{mix[0]} mixes pairs of inputs, and a TeacherCache has no outputs for mixed inputs: "
-                             f"pass the live teacher (learn.distill(teacher)) to train with {mix[0]}")
-    if not isinstance(dl, DataLoader): raise ValueError(f"a TeacherCache needs a fastai training DataLoader, got {type(dl).__name__}: pass the live teacher")
-    aug = c.check_loader(dl, self.dls.valid, self.n_epoch)   # a view cache checks its views, raises on a mismatch
-    if aug and not self._warned:
-        self._warned = True
-        warnings.warn(f"the training loader applies random augmentation ({', '.join(aug)}), but a TeacherCache holds the teacher's "
-                      "outputs on the un-augmented items: the student is taught on views the teacher never saw. For targets that "
-                      "match each view, pass the live teacher (learn.distill(teacher)).", stacklevel=2)
-    p = next(student.parameters(), None)
-    if p is not None: c.to(p.device)
-
-# %% ../nbs/04_callbacks.ipynb #cf9f3c6f
-@patch
-def before_train(self:DistillCallback): self._sums = {}
-
-@patch
-def before_epoch(self:DistillCallback):
-    "Tell the cache which epoch is about to run (a cache of augmented views looks its rows up by epoch)."
-    if self.cache is not None: self.cache.set_epoch(self.dls.train, self.epoch)
-
-@patch
-def after_pred(self:DistillCallback):
-    "The teacher's float32 logits for this batch: from the cache by sample index, or from the live teacher on the batch's inputs."
-    if self.cache is not None:
-        idx = batch_indices(self.dl, self.iter, find_bs(self.xb))
-        t = self.cache.lookup(idx, epoch=self.epoch).to(self.xb[0].device)
-    else: t = run_teacher(self.teacher, *self.xb, teacher_out=self.teacher_out)
-    if not torch.isfinite(t).all():
-        raise ValueError("teacher outputs are not finite (NaN or inf) on this batch: check the teacher and its inputs")
-    if not self._checked:
-        if self.pred.shape[-1] != t.shape[-1]:
-            raise ValueError(f"the student predicts {self.pred.shape[-1]} classes and the teacher {t.shape[-1]}: "
-                             "they must predict the same classes")
-        self._checked = True
-    self._teacher_logits = t
-
-# %% ../nbs/04_callbacks.ipynb #f5d56bed
-@patch
-def after_loss(self:DistillCallback):
-    "Make the loss `ce_weight · task loss + kd_weight · KD (+ feature terms)`, in float32, before `GradientAccumulation` scales it. The KD loss gets `targets=` (the labels), `epoch=` and `pct=` if it declares them."
-    s,pct = self.pred,float(self.learn.pct_train)
-    self.kd_weight_now = float(_at(self.kd_weight, pct))
-    if self.T is not None: self.kd_loss.T = self.T_now = float(_at(self.T, pct))
-    y = self.yb[0] if len(self.yb) else None
-    with torch.autocast(s.device.type, enabled=False):
-        kd = call_logit_loss(self.kd_loss, s.float(), self._teacher_logits, self.needs, targets=y, epoch=self.epoch, pct=pct)
-        total = self.kd_weight_now*kd
-        if self.ce_weight: total = total + self.ce_weight*self.learn.loss_grad.float()
-        terms = {'train_kd': kd}
-        for i,(f,hs,ht) in enumerate(self._hooks):
-            fl = f.loss(hs.stored, ht.stored)
-            self._add_regressor_params(f)
-            total = total + f.weight*fl; terms[f'train_feat{i}'] = fl
-    self.learn.loss_grad = total
-    self.learn.loss = total.detach().clone()
-    n = find_bs(self.yb)
-    for k,v in terms.items():
-        a,b = self._sums.get(k, (0., 0))
-        self._sums[k] = (a + v.detach().float()*n, b + n)
-    self._teacher_logits = None
-
-# %% ../nbs/04_callbacks.ipynb #b8318ad1
-@patch
-def _avg(self:DistillCallback, name):
-    a,n = self._sums.get(name, (None, 0))
-    return float(a/n) if n else None
-
-@patch
-def _add_regressor_params(self:DistillCallback, f):
-    "Give the optimizer the parameters of a feature loss's regressor, once it exists."
-    params = [p for p in getattr(f.loss, 'parameters', lambda: [])() if p.requires_grad]
-    opt = self.learn.opt
-    have = {id(p) for pg in opt.param_lists for p in pg} if hasattr(opt, 'param_lists') else {id(p) for g in opt.param_groups for p in g['params']}
-    new = [p for p in params if id(p) not in have]
-    if not new: return
-    dev = next(get_model(self.learn.model).parameters()).device
-    if new[0].device != dev: raise ValueError(f"feature regressor is on {new[0].device} but the student on {dev}")
-    if hasattr(opt, 'param_lists'):   # fastai Optimizer: a new parameter group with the last group's hyper-parameters
-        from fastcore.foundation import L
-        opt.param_lists.append(L(new)); opt.hypers.append(dict(opt.hypers[-1]))
-    else: opt.add_param_group({'params': new})
-
-@patch
-def regressor_parameters(self:DistillCallback):
-    "Parameters of the feature losses' regressors (empty until the first training batch has run)."
-    return [p for f in self.features for p in getattr(f.loss, 'parameters', lambda: [])()]
-
-# %% ../nbs/04_callbacks.ipynb #31807496
-@patch
-def distill(self:Learner,
-    teacher, # `nn.Module`, fastai `Learner`, or `TeacherCache`
-    loss=None, # distillation loss; default `SoftTargetLoss(T)`
-    T=4., # temperature of the default loss: a number, or a schedule `f(pct_train)`
-    ce_weight:float=0.1, # weight of the task loss on true labels
-    kd_weight=0.9, # weight of the distillation term: a number or a schedule `f(pct_train)`
-    features=None, # `FeatureDistill` terms
-    teacher_out=None, # function picking the logits from the teacher's output
-    record:bool=True, # add the `train_kd` column during `fit`
-) -> Learner:
-    "Add a `DistillCallback` from `teacher` to this learner (replacing an earlier one); returns the learner."
-    sched_T = callable(T)
-    cb = DistillCallback(teacher, (SoftTargetLoss(T(0.) if sched_T else T) if loss is None else loss), ce_weight=ce_weight,
-                         kd_weight=kd_weight, features=features, record=record, teacher_out=teacher_out, T=T if sched_T else None)
-    for f in cb.features:   # check layer names now rather than at the first batch
-        find_module(self.model, f.student_layer, 'student'); find_module(cb.teacher, f.teacher_layer, 'teacher')
-    self.remove_cbs([c for c in self.cbs if isinstance(c, DistillCallback)])
-    return self.add_cb(cb)
-
-# %% ../nbs/04_callbacks.ipynb #682acdba
-def distill_learner(
-    dls, # fastai `DataLoaders`
-    teacher, # `nn.Module`, fastai `Learner`, or `TeacherCache`
-    student:nn.Module, # the model to train
-    loss=None, # distillation loss; default `SoftTargetLoss(T)`
-    T=4., # temperature of the default loss (or a schedule)
-    ce_weight:float=0.1, # weight of the task loss on true labels
-    kd_weight=0.9, # weight of the distillation term (or a schedule)
-    features=None, # `FeatureDistill` terms
-    loss_func=None, # task loss; default `LabelledCrossEntropy()` (ignores samples labelled -100)
-    metrics=accuracy, # fastai metrics
-    cbs=None, # more callbacks
-    teacher_out=None, # function picking the logits from the teacher's output
-    **kwargs # passed on to `Learner`
-) -> Learner:
-    "A fastai `Learner` that trains `student` on `dls` with a `DistillCallback` from `teacher`."
-    learn = Learner(dls, student, loss_func=loss_func or LabelledCrossEntropy(), metrics=metrics, cbs=cbs, **kwargs)
-    return learn.distill(teacher, loss, T, ce_weight, kd_weight, features, teacher_out)
+    def _column(self, add:bool):
+        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.column) + ([self.column] if add else [])
+    def before_fit(self):
+        self.hs = hook_output(find_module(self.learn.model, self.student_layer, 'student'), detach=False)
+        self.ht = hook_output(find_module(self.teacher.model, self.teacher_layer, 'teacher'))
+        self.fitting = False; self._column(add=True)
+    def before_validate(self):
+        if not self.fitting: self._column(add=False)
+    def before_train(self): self.fitting = True; self.term.reset()
+    def before_batch(self): self.ht.stored = None
+    def after_pred(self):
+        if self.ht.stored is None: self.teacher.logits(self.xb)              # no DistillCallback ran this teacher
+    def after_loss(self):
+        with torch.autocast(self.pred.device.type, enabled=False):
+            fl = self.loss(self.hs.stored.float(), self.ht.stored.float().to(self.hs.stored.device))
+            self.learn.loss_grad = self.learn.loss_grad + self.weight*fl
+        self.learn.loss = self.learn.loss_grad.detach().clone(); self.term.accumulate(fl, find_bs(self.yb))
+    def after_fit(self): self.hs.remove(); self.ht.remove(); self._column(add=False)
 
 # %% ../nbs/04_callbacks.ipynb #960f21b1
 _fastai_export = getattr(Learner.export, '__wrapped_export__', Learner.export)
 
 @patch
+@delegates(_fastai_export)
 def export(self:Learner,
     fname='export.pkl', # file name, relative to `learn.path`
-    pickle_module=cloudpickle, # as in fastai
-    pickle_protocol=2, # as in fastai
+    **kwargs # as in fastai's `Learner.export`
 ):
-    "fastai's `Learner.export`, without `DistillCallback`s: the file holds the student alone."
+    "fastai's `Learner.export`, without distillation callbacks or their columns: the file holds the student alone."
     for dl in self.dls.loaders:
         if not hasattr(dl.dataset, 'new_empty'):
-            raise TypeError(f"learn.export() needs datasets that fastai can empty (a `new_empty` method); this learner's is a "
-                            f"{type(dl.dataset).__name__}. Save the student with learn.save(...) or torch.save(learn.model.state_dict(), ...), "
-                            "or build the data with fastai (DataBlock, ImageDataLoaders) to export the whole pipeline")
-    with self.removed_cbs([c for c in self.cbs if isinstance(c, DistillCallback)]):
-        return _fastai_export(self, fname, pickle_module=pickle_module, pickle_protocol=pickle_protocol)
+            raise TypeError(f"learn.export() needs datasets that fastai can empty (a `new_empty` method); this learner's is "
+                            f"a {type(dl.dataset).__name__}. Save the student with learn.save(...) or torch.save("
+                            "learn.model.state_dict(), ...), or build the data with fastai (DataBlock, ImageDataLoaders)")
+    self.metrics = L(m for m in self.metrics if not is_term_column(m))
+    with self.removed_cbs(self.cbs.filter(lambda c: isinstance(c, (DistillCallback, FeatureDistill)))):
+        return _fastai_export(self, fname, **kwargs)
 Learner.export.__wrapped_export__ = _fastai_export
-
-# %% ../nbs/04_callbacks.ipynb #d8cbb45b
-class DropIndex(Callback):
-    "Deprecated and does nothing: batches no longer carry a sample index (the cache gets it from the loader)."
-    _warned = False
-    def __init__(self):
-        if not DropIndex._warned:
-            DropIndex._warned = True
-            warnings.warn("DropIndex is deprecated and does nothing: batches no longer carry a sample index. Remove it.", FutureWarning, stacklevel=2)

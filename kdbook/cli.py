@@ -173,7 +173,8 @@ def run_distill(
     from fastai.torch_core import default_device
     from kdbook.models import n_params
     from kdbook.losses import SoftTargetLoss, LabelledCrossEntropy
-    from kdbook.callbacks import DistillCallback, TeacherCache
+    from kdbook.callbacks import DistillCallback
+    from kdbook.cache import TeacherCache
     if teacher_epochs is None: teacher_epochs = epochs
     check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path, bs,
                    per_class, download=download, cache=cache)

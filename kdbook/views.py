@@ -6,21 +6,24 @@ Docs: https://kdbook.github.io/kdbook/views.html.md"""
 
 # %% ../nbs/04b_views.ipynb #cfd4cb39
 from __future__ import annotations
+import warnings
 from contextlib import contextmanager
 import numpy as np
 import torch
+import torch.distributed as dist
 from fastcore.basics import store_attr, patch
 from fastai.callback.core import Callback
+from fastai.callback.schedule import LRFinder
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fasttransform import Transform
-from .cache import (TeacherCache, loader_indices, batch_indices, teacher_module, run_teacher, fingerprint,
-                    train_only_tfms, check_same_vocab, _loader_tfms, _check_fmt, _n_inp, _vocab)
-from .callbacks import DistillCallback
+from .teacher import (teacher_module, run_teacher, batch_indices, loader_tfms, train_only_tfms, n_inputs,
+                            fingerprint, fingerprint_info, dls_vocab, check_same_vocab, check_pipeline, describe_inputs)
+from .cache import TeacherCache
 
 # %% auto #0
-__all__ = ['VIEW_MODES', 'view_hash', 'n_crop_flip_views', 'crop_flip_params', 'apply_crop_flip', 'KeyedCropFlip', 'keyed_tfms',
-           'ViewCache', 'KeyedViews']
+__all__ = ['VIEW_MODES', 'KEYED_VIEWS', 'view_hash', 'n_crop_flip_views', 'crop_flip_params', 'apply_crop_flip', 'KeyedTransform',
+           'keyed_tfms', 'KeyedCropFlip', 'key_views', 'ViewCache', 'KeyedViews']
 
 # %% ../nbs/04b_views.ipynb #04662f8b
 _M64 = np.uint64
@@ -73,126 +76,152 @@ def apply_crop_flip(
         x = xp.permute(0,2,3,1)[torch.arange(n, device=x.device).view(n,1,1).expand(n,h,w), rows, cols].permute(0,3,1,2).contiguous()
     return torch.where(f.view(n,1,1,1), x.flip(3), x)
 
+# %% ../nbs/04b_views.ipynb #38493d60
+def _is_distributed() -> bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+def _wraps(dl) -> bool: return isinstance(getattr(dl, 'dl', None), DataLoader)   # fastai's DistributedDL
+
+class KeyedTransform(Transform):
+    "A batch augmentation whose draw for each sample depends only on `(seed, epoch, sample index)`."
+    split_idx = 0   # training batches only
+    def __init__(self, seed:int=0):
+        super().__init__()
+        self.seed,self.epoch,self.dl,self.view,self.last_idx = int(seed),0,None,None,None
+        self._idxs,self._pos,self._passes,self._driven = None,0,0,False
+
+    def attach(self, dl):
+        "Read the samples' indices from `dl`, the fastai `DataLoader` being iterated; returns `self`."
+        if not isinstance(dl, DataLoader):
+            raise TypeError(f"{type(self).__name__} reads sample indices from a fastai DataLoader, got {type(dl).__name__}")
+        self.dl,self._idxs,self._pos = dl,None,0
+        return self
+
+    def set_epoch(self, epoch:int):
+        "Set the epoch of the next batches (as `DistributedSampler.set_epoch`); `KeyedViews` does it for a `Learner`."
+        self.epoch,self._driven = int(epoch),True
+
+    def setups(self, dl):
+        "fastai calls this when it builds a `TfmdDL` around the transform: the first training loader is attached."
+        if self.dl is None and isinstance(dl, DataLoader): self.attach(dl)
+
+# %% ../nbs/04b_views.ipynb #68c4f534
+@patch
+def _next_indices(self:KeyedTransform, n:int) -> torch.Tensor|None:
+    "The indices of the next `n` samples of the attached loader's pass (None during fastai's set-up pass)."
+    name = type(self).__name__
+    if self.dl is None:
+        raise ValueError(f"{name} does not know which samples this batch holds: call tfm.attach(dls.train), or train "
+                         "with a fastai Learner and the KeyedViews() callback")
+    if _is_distributed() and not _wraps(self.dl):
+        raise ValueError(f"{name} is attached to {type(self.dl).__name__}, but in distributed training fastai iterates "
+                         "the DistributedDL that wraps it: add the KeyedViews() callback (it attaches learn.dls.train)")
+    idxs = getattr(self.dl, '_DataLoader__idxs', None)
+    if idxs is None:
+        if hasattr(self.dl, '_one_pass') and not hasattr(self.dl, '_types'): return None   # fastai's set-up pass
+        raise ValueError(f"{name} is attached to a {type(self.dl).__name__} that is not being iterated, so it cannot "
+                         "tell which samples this batch holds: attach it to the loader being iterated (KeyedViews())")
+    if idxs is not self._idxs:                                          # the loader started a new pass
+        if self._passes and not self._driven: self.epoch += 1           # nobody sets the epoch: advance it
+        self._idxs,self._pos,self._driven,self._passes = idxs,0,False,self._passes+1
+    out = idxs[self._pos:self._pos+n]
+    if len(out) != n: raise ValueError(f"the batch has {n} samples but the loader has {len(out)} left in this pass: "
+                                       f"is the {name} attached to the loader that is being iterated?")
+    self._pos += n
+    return torch.as_tensor([int(o) for o in out], dtype=torch.long)
+
+@patch
+def __call__(self:KeyedTransform, b, split_idx=None, **kwargs):
+    "Augment batch `b` during a pass of the attached loader; fastai's validation pipeline (`split_idx=1`) leaves it."
+    if split_idx not in (None, 0): return b
+    self.last_idx = self._next_indices(len(b[0] if isinstance(b, (tuple, list)) else b))
+    if self.last_idx is None: return b                              # fastai's type-inference pass
+    self.draw(self.last_idx)
+    return super(KeyedTransform, self).__call__(b, split_idx=0, **kwargs)
+
+@patch
+@contextmanager
+def fixed(self:KeyedTransform,
+    dl, # the loader to read indices from meanwhile
+    epoch:int=0, # the epoch to draw
+    view:int|None=None, # or one view for every sample (a transform with a finite number of views)
+):
+    "Temporarily read indices from `dl` and draw epoch `epoch` (or the single view `view`); restores the state afterwards."
+    old = (self.dl,self.epoch,self.view,self._idxs,self._pos,self._passes,self._driven)
+    self.attach(dl); self.epoch,self.view,self._passes,self._driven = epoch,view,0,True
+    try: yield self
+    finally: self.dl,self.epoch,self.view,self._idxs,self._pos,self._passes,self._driven = old
+
+def keyed_tfms(
+    dl, # a training loader
+) -> list:
+    "The keyed transforms `dl` applies."
+    return [o for o in loader_tfms(dl) if isinstance(o, KeyedTransform)]
+
 # %% ../nbs/04b_views.ipynb #38493d68
-class KeyedCropFlip(Transform):
-    "Pad-`pad` random crop and horizontal flip of a batch's images whose draw depends only on `(seed, epoch, sample index)`."
-    split_idx,order = 0,15   # training only; after fastai's `IntToFloatTensor` (10), before its `Normalize` (99)
+class KeyedCropFlip(KeyedTransform):
+    "Pad-`pad` random crop and horizontal flip of a batch's images, drawn from `(seed, epoch, sample index)` alone."
+    order = 15   # after fastai's `IntToFloatTensor` (10), before its `Normalize` (99)
     def __init__(self,
         seed:int=0, # the augmentation's seed: the same seed gives every run the same views
         pad:int=4, # zero padding on each side before the crop
         flip:bool=True, # mirror half the views
     ):
-        super().__init__()
-        if pad < 0: raise ValueError(f"pad must be >= 0, got {pad}")
-        store_attr('seed,pad,flip')
-        self.epoch,self.dl,self.view,self._idxs,self._pos,self.last_idx = 0,None,None,None,0,None
+        super().__init__(seed)
+        if not isinstance(pad, int) or pad < 0: raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
+        self.pad,self.flip = pad,bool(flip)
 
     @property
-    def key(self) -> dict: return dict(kind='crop_flip', seed=int(self.seed), pad=int(self.pad), flip=bool(self.flip))
+    def key(self) -> dict: return dict(kind='crop_flip', seed=self.seed, pad=int(self.pad), flip=self.flip)
     @property
     def n_views(self) -> int: return n_crop_flip_views(self.pad, self.flip)
     def __repr__(self): return f"KeyedCropFlip(seed={self.seed}, pad={self.pad}, flip={self.flip}, epoch={self.epoch})"
+    def views(self, idx, epoch:int|None=None) -> torch.Tensor:
+        "View number of each sample of `idx` at `epoch` (default: the current one), or the fixed `view`."
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        if self.view is not None: return torch.full_like(idx, self.view)
+        e = self.epoch if epoch is None else epoch
+        return torch.from_numpy((view_hash(self.seed, e, idx) % np.uint64(self.n_views)).astype(np.int64))
+    def draw(self, idx): self._views = self.views(idx)
     def encodes(self, x:torch.Tensor): return apply_crop_flip(x, self._views, self.pad, self.flip) if x.ndim == 4 else x
 
-# %% ../nbs/04b_views.ipynb #72d5c0b8
-@patch
-def views(self:KeyedCropFlip,
-    idx, # sample indices
-    epoch:int|None=None, # default: the transform's current epoch
-) -> torch.Tensor:
-    "View number of each sample of `idx` at `epoch`: `view_hash(seed, epoch, idx) mod n_views` (or the fixed `view`, when filling an all-views cache)."
-    idx = torch.as_tensor(idx, dtype=torch.long)
-    if self.view is not None: return torch.full_like(idx, self.view)
-    e = self.epoch if epoch is None else epoch
-    return torch.from_numpy((view_hash(self.seed, e, idx) % np.uint64(self.n_views)).astype(np.int64))
-
-@patch
-def attach(self:KeyedCropFlip,
-    dl, # the fastai `DataLoader` whose batches this transform augments
-):
-    "Read the samples' indices from `dl` (a fastai `DataLoader`); returns `self`."
-    if not isinstance(dl, DataLoader): raise TypeError(f"KeyedCropFlip reads sample indices from a fastai DataLoader, got {type(dl).__name__}")
-    self.dl,self._idxs,self._pos = dl,None,0
-    return self
-
-@patch
-def set_epoch(self:KeyedCropFlip,
-    epoch:int, # the epoch the next batches belong to
-):
-    "Set the epoch of the next batches (as `DistributedSampler.set_epoch`); `KeyedViews` does it for a fastai `Learner`."
-    self.epoch = int(epoch)
-
-@patch
-def setups(self:KeyedCropFlip, dl):
-    "fastai calls this when it builds a `TfmdDL` around the transform: the first training loader is attached."
-    if self.dl is None and isinstance(dl, DataLoader): self.attach(dl)
-
-# %% ../nbs/04b_views.ipynb #68c4f534
-@patch
-def _next_indices(self:KeyedCropFlip, n:int) -> torch.Tensor:
-    if self.dl is None:
-        raise ValueError("KeyedCropFlip does not know which samples this batch holds: call tfm.attach(dls.train) (and "
-                         "tfm.set_epoch(e) every epoch), or train with a fastai Learner and the KeyedViews() callback")
-    idxs = getattr(self.dl, '_DataLoader__idxs', None)
-    if idxs is None: return None                                    # not iterated yet: fastai's type-inference pass
-    if idxs is not self._idxs: self._idxs,self._pos = idxs,0      # the loader started a new pass
-    if self._pos >= len(idxs): return None                          # the pass is over: a call from outside it
-    out = idxs[self._pos:self._pos+n]
-    if len(out) != n: raise ValueError(f"the batch has {n} samples but the loader has {len(out)} left in this pass: "
-                                       "is the transform attached to the loader that is being iterated?")
-    self._pos += n
-    return torch.as_tensor([int(o) for o in out], dtype=torch.long)
-
-@patch
-def __call__(self:KeyedCropFlip, b, split_idx=None, **kwargs):
-    "Augment the images (4-d tensors) of batch `b` during a pass of the attached loader; other calls, and fastai's validation pipeline (`split_idx=1`), leave it as it is."
-    if split_idx not in (None, 0): return b
-    x = b[0] if isinstance(b, (tuple, list)) else b
-    self.last_idx = self._next_indices(len(x))
-    if self.last_idx is None: return b                              # outside a pass of its loader: left as it is
-    self._views = self.views(self.last_idx)
-    return super(KeyedCropFlip, self).__call__(b, split_idx=0, **kwargs)
-
-# %% ../nbs/04b_views.ipynb #49127984
-@patch
-@contextmanager
-def fixed(self:KeyedCropFlip,
-    dl, # the loader to read indices from meanwhile
-    epoch:int=0, # the epoch to draw
-    view:int|None=None, # or one view for every sample
-):
-    "Temporarily read indices from `dl` and draw epoch `epoch` (or the single view `view`); restores the state afterwards."
-    old = (self.dl,self.epoch,self.view,self._idxs,self._pos)
-    self.attach(dl); self.epoch,self.view = epoch,view
-    try: yield self
-    finally: self.dl,self.epoch,self.view,self._idxs,self._pos = old
-
-# %% ../nbs/04b_views.ipynb #6f2c54f5
-def keyed_tfms(
-    dl, # a training loader
-) -> list:
-    "The `KeyedCropFlip` transforms `dl` applies."
-    return [o for o in _loader_tfms(dl) if isinstance(o, KeyedCropFlip)]
-
-# %% ../nbs/04b_views.ipynb #350701ac
+# %% ../nbs/04b_views.ipynb #350701ab
 VIEW_MODES = ('replay', 'all')
 
+def _crop_flip_views(key):
+    s,p,f = key.get('seed'),key.get('pad'),key.get('flip')
+    if not (isinstance(s, int) and isinstance(p, int) and not isinstance(p, bool) and p >= 0 and isinstance(f, bool)):
+        raise ValueError(f"key: a crop_flip key needs an integer seed, an integer pad >= 0 and a boolean flip, got {key}")
+    return n_crop_flip_views(p, f)
+
+KEYED_VIEWS = {'crop_flip': _crop_flip_views}   # key kind: key -> its number of distinct views (checks the key)
+
+def key_views(
+    key:dict, # a keyed transform's `key`
+) -> int:
+    "The number of distinct views of the augmentation `key` describes (raises on a malformed key)."
+    if not isinstance(key, dict) or key.get('kind') not in KEYED_VIEWS:
+        raise ValueError(f"key: must be a keyed transform's key with kind in {tuple(KEYED_VIEWS)}, got {key!r}")
+    return KEYED_VIEWS[key['kind']](key)
+
+# %% ../nbs/04b_views.ipynb #350701ac
 class ViewCache(TeacherCache):
-    "Teacher logits for every (view, sample): the views of `n_views` epochs ('replay') or every view of the augmentation ('all')."
+    "Teacher logits for every (view, sample): the views of `n_views` epochs ('replay') or every view ('all')."
+    _tfm,_lr_find = None,False
     def __init__(self,
         logits:torch.Tensor, # (n_views, n_samples, n_classes): view-major, samples in index order
-        key:dict, # the augmentation's `KeyedCropFlip.key`
+        key:dict, # the augmentation's `key` (e.g. `KeyedCropFlip.key`)
         mode:str='replay', # 'replay': view v is epoch v; 'all': view v is view number v of the augmentation
         fmt:str='float32', k:int|None=None, fingerprint:str|None=None, vocab:list|None=None, # as in `TeacherCache`
+        built_with:dict|None=None, # what the teacher was fed, recorded by `from_teacher`
+        T:float|None=None, # for fmt='sampled': the temperature the targets are drawn at
     ):
         logits = torch.as_tensor(logits)
         if logits.dim() != 3: raise ValueError(f"logits must be (n_views, n_samples, n_classes), got shape {tuple(logits.shape)}")
         if mode not in VIEW_MODES: raise ValueError(f"mode must be one of {VIEW_MODES}, got {mode!r}")
         V,n,C = logits.shape
-        if mode == 'all' and V != n_crop_flip_views(key['pad'], key['flip']):
-            raise ValueError(f"an all-views cache of pad={key['pad']}, flip={key['flip']} needs {n_crop_flip_views(key['pad'], key['flip'])} views, got {V}")
-        super().__init__(logits.reshape(V*n, C), fmt, k, fingerprint, vocab)
-        self._n,self.n_views,self.key,self.mode,self._tfm = n,V,dict(key),mode,None
+        if mode == 'all' and V != key_views(key):
+            raise ValueError(f"an all-views cache of {key} needs {key_views(key)} views, got {V}")
+        super().__init__(logits.reshape(V*n, C), fmt, k, fingerprint, vocab, built_with, T)
+        self._n,self.n_views,self.key,self.mode = n,V,dict(key),mode
 
     @property
     def bytes_per_view(self) -> float: return self.nbytes/(len(self)*self.n_views)
@@ -200,124 +229,120 @@ class ViewCache(TeacherCache):
         return (f"ViewCache(n={len(self)}, views={self.n_views} ({self.mode}), classes={self.n_classes}, fmt={self.fmt!r}, "
                 f"k={self.k}, {self.bytes_per_view:g} bytes/sample/view, key={self.key}, fingerprint={self.fingerprint})")
 
-# %% ../nbs/04b_views.ipynb #384bbdb1
+# %% ../nbs/04b_views.ipynb #f7e854fd
 @patch
 def rows(self:ViewCache,
     idx:torch.Tensor, # sample indices
     epoch:int=0, # the student's epoch
 ) -> torch.Tensor:
     "Stored rows of samples `idx` as the student sees them at `epoch`: row `view · n + idx`."
-    if self._tfm is not None and self._tfm.epoch != epoch:
-        raise ValueError(f"the augmentation drew epoch {self._tfm.epoch}'s views but the cache is asked for epoch {epoch}: "
-                         "train with the KeyedViews() callback, which sets the transform's epoch")
     if self.mode == 'replay':
         if not 0 <= epoch < self.n_views:
-            raise ValueError(f"this replay cache holds the views of epochs 0..{self.n_views-1}, the student is at epoch {epoch}: "
-                             f"rebuild it with epochs >= {epoch+1} (ViewCache.from_teacher(..., epochs={epoch+1})) or use an all-views cache")
+            raise ValueError(f"this replay cache holds the views of epochs 0..{self.n_views-1}, the student is at epoch "
+                             f"{epoch}: rebuild it with epochs >= {epoch+1} (ViewCache.from_teacher(..., epochs="
+                             f"{epoch+1})) or use an all-views cache")
         v = torch.full_like(idx, epoch)
     else:
-        k = self.key
-        v = torch.from_numpy((view_hash(k['seed'], epoch, idx) % np.uint64(self.n_views)).astype(np.int64)).to(idx.device)
-    return v*len(self) + idx
+        v = torch.from_numpy((view_hash(self.key['seed'], epoch, idx.cpu()) % np.uint64(self.n_views)).astype(np.int64))
+    return v.to(idx.device)*len(self) + idx
 
-# %% ../nbs/04b_views.ipynb #8643d4ae
 @patch
-def check_views(self:ViewCache,
-    tfm:KeyedCropFlip|None, # the student's keyed augmentation (None: it has none)
-    n_epoch:int|None=None, # the epochs the student will train
-):
-    "Raise if the student's views are not the cached ones: another seed, pad or flip, or more epochs than replayed."
-    if tfm is None: raise ValueError(f"the ViewCache holds the teacher's outputs on the views of {self.key}, but the training "
-                                     f"loader has no KeyedCropFlip: add KeyedCropFlip(seed={self.key['seed']}, pad={self.key['pad']}, "
-                                     f"flip={self.key['flip']}) to its training transforms")
-    diff = [f"{k}: cache {v!r}, student {tfm.key.get(k)!r}" for k,v in self.key.items() if tfm.key.get(k) != v]
-    if diff: raise ValueError(f"the student's views differ from the cached ones ({'; '.join(diff)}): use the cache's augmentation "
-                              f"KeyedCropFlip(seed={self.key['seed']}, pad={self.key['pad']}, flip={self.key['flip']}) or rebuild the cache with this one")
-    if self.mode == 'replay' and n_epoch is not None and n_epoch > self.n_views:
-        raise ValueError(f"the cache replays {self.n_views} epochs but the student trains {n_epoch}: rebuild it with "
-                         f"epochs={n_epoch}, or use an all-views cache (epochs=None), exact for any number of epochs")
+def check_views(self:ViewCache, learn:Learner):
+    "Attach the training loader's keyed transform and refuse views this cache does not hold."
+    k = self.key
+    tfms = [t for t in keyed_tfms(learn.dls.train) if t.key.get('kind') == k['kind']]
+    if not tfms: raise ValueError(f"the ViewCache holds the teacher's outputs on the views of {k}, but the training "
+                                  f"loader has no keyed transform of kind {k['kind']!r}: add the one the cache was "
+                                  "built with (e.g. KeyedCropFlip(seed=..., pad=...)) to its training transforms")
+    tfm = tfms[0].attach(learn.dls.train)
+    diff = [f"{n}: cache {v!r}, student {tfm.key.get(n)!r}" for n,v in k.items() if tfm.key.get(n) != v]
+    if diff: raise ValueError(f"the student's views differ from the cached ones ({'; '.join(diff)}): use the cache's "
+                              f"augmentation {k} or rebuild the cache with this one")
+    self._lr_find = any(isinstance(cb, LRFinder) for cb in learn.cbs)
+    if self.mode == 'replay' and learn.n_epoch > self.n_views and not self._lr_find:
+        raise ValueError(f"the cache replays {self.n_views} epochs but the student trains {learn.n_epoch}: rebuild it "
+                         f"with epochs={learn.n_epoch}, or use an all-views cache (epochs=None), exact for any epochs")
+    other = [o for o in train_only_tfms(learn.dls.train, learn.dls.valid) if o != type(tfm).__name__]
+    if other and not self._warned:
+        self._warned = True
+        warnings.warn(f"the training loader also applies {other}, whose draws are not keyed: the ViewCache holds the "
+                      "teacher's outputs on the keyed views only, not on what these transforms make of them")
     self._tfm = tfm
 
-# %% ../nbs/04b_views.ipynb #f7e854fd
 @patch
-def check_loader(self:ViewCache,
-    dl, # the training loader
-    valid=None, # the validation loader
-    n_epoch:int|None=None, # the epochs `fit` will run
-) -> list:
-    "Attach `dl`'s keyed augmentation, check it against the cache (raises if it differs) and return the other augmentations, which the cache does not cover."
-    tfms = keyed_tfms(dl)
-    for t in tfms: t.attach(dl)
-    self.check_views(tfms[0] if tfms else None, n_epoch)
-    return [o for o in train_only_tfms(dl, valid) if o != type(tfms[0]).__name__]
+def logits(self:ViewCache, xb, idxs=None):
+    "The stored logits of the batch's samples at the current epoch, refused if the student's views are another epoch's."
+    if self._tfm is not None and self._tfm.epoch != self.epoch:
+        raise ValueError(f"the student's augmentation drew epoch {self._tfm.epoch}'s views but the cache is at epoch "
+                         f"{self.epoch}: something else sets the transform's epoch (keep one KeyedViews, or none)")
+    return super(ViewCache, self).logits(xb, idxs)
 
 @patch
-def set_epoch(self:ViewCache,
-    dl, # the training loader
-    epoch:int, # the epoch about to run
-):
-    "Tell `dl`'s keyed augmentation the epoch, so that the views drawn are the ones looked up."
-    for t in keyed_tfms(dl): t.set_epoch(epoch)
+def set_epoch(self:ViewCache, epoch:int):
+    "Set the epoch of the cache and of the student's keyed transform, so the views drawn are the ones looked up."
+    self.epoch = int(epoch) % self.n_views if (self._lr_find and self.mode == 'replay') else int(epoch)
+    if self._tfm is not None: self._tfm.set_epoch(self.epoch)
 
 # %% ../nbs/04b_views.ipynb #144d42a5
 @patch(cls_method=True)
 def from_teacher(cls:ViewCache,
-    teacher, # `nn.Module` or fastai `Learner`
+    teacher, # `nn.Module` or fastai `Learner` (its classes and pipeline are checked against `dls`)
     dls, # fastai `DataLoaders` whose training loader applies `tfm` (and no other random transform)
-    tfm:KeyedCropFlip|None=None, # the keyed augmentation (default: the one in `dls.train`)
+    tfm:KeyedTransform|None=None, # the keyed augmentation (default: the one in `dls.train`)
     epochs:int|None=None, # replay the views of epochs 0..epochs-1; None: every view of the augmentation ('all')
     fmt:str='float32', k:int|None=None, # storage format, as in `TeacherCache`
     teacher_out=None, # function picking the logits from the teacher's output
+    T:float|None=None, # for fmt='sampled': the temperature of the distillation loss
 ) -> ViewCache:
     "Run `teacher` on exactly the views the student will see, through the training loader's own pipeline, in index order."
-    _check_fmt(fmt)
     trn = dls.train
     found = keyed_tfms(trn)
     tfm = tfm if tfm is not None else (found[0] if found else None)
     if tfm is None or not any(o is tfm for o in found):
-        raise ValueError("the training loader has no KeyedCropFlip (or not this one): add it to the training transforms, e.g. "
-                         "dls_from_datasets(train, valid, train_tfms=[KeyedCropFlip(seed=0)])")
+        raise ValueError("the training loader has no KeyedCropFlip (or not this one): add it to the training transforms, "
+                         "e.g. dls_from_datasets(train, valid, train_tfms=[KeyedCropFlip(seed=0)])")
     other = [o for o in train_only_tfms(trn, dls.valid) if o != type(tfm).__name__]
-    if other: raise ValueError(f"the training loader also applies {other}, whose draws are not keyed: the cache could not hold "
-                               "the views the student sees. Remove them or pass the live teacher")
-    if epochs is not None and epochs < 1: raise ValueError(f"epochs must be >= 1 (or None for all views), got {epochs}")
-    vocab = _vocab(dls)
-    if isinstance(teacher, Learner): check_same_vocab(_vocab(teacher.dls), vocab, 'the teacher Learner')
-    module,fdl = teacher_module(teacher),trn.new(shuffle=False, drop_last=False)
-    n,V = len(trn.dataset),(epochs if epochs is not None else tfm.n_views)
+    if other: raise ValueError(f"the training loader also applies {other}, whose draws are not keyed: the cache could not "
+                               "hold the views the student sees. Remove them or pass the live teacher")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise ValueError(f"epochs must be an integer >= 1 (or None for all views), got {epochs!r}")
+    vocab,fdl = dls_vocab(dls),trn.new(shuffle=False, drop_last=False)
+    if isinstance(teacher, Learner):
+        check_same_vocab(dls_vocab(teacher.dls), vocab, 'the teacher Learner')
+        if teacher.dls is not dls:
+            with tfm.fixed(fdl, epoch=0): check_pipeline(teacher, fdl, teacher_out)
+    module,n,V = teacher_module(teacher),len(trn.dataset),(epochs if epochs is not None else key_views(tfm.key))
     out = None
     for v in range(V):
         with tfm.fixed(fdl, epoch=v if epochs is not None else 0, view=None if epochs is not None else v):
             for i,b in enumerate(fdl):
                 b = tuple(b)
-                t = run_teacher(module, *b[:_n_inp(fdl)], teacher_out=teacher_out).cpu()
+                t = run_teacher(module, *b[:n_inputs(fdl)], teacher_out=teacher_out).cpu()
                 if out is None: out = torch.full((V, n, t.shape[-1]), float('nan'))
                 out[v, batch_indices(fdl, i, len(t))] = t
     if out is None or torch.isnan(out).any(): raise ValueError("the loader did not yield every training sample once")
-    return cls(out, tfm.key, 'replay' if epochs is not None else 'all', fmt, k, fingerprint(trn.dataset), vocab)
+    fp,kind,covers = fingerprint_info(trn.dataset)
+    with tfm.fixed(fdl, epoch=0): inputs = describe_inputs(fdl)
+    built = dict(inputs=inputs, fingerprint=dict(kind=kind, covers=covers), teacher=type(module).__name__)
+    return cls(out, tfm.key, 'replay' if epochs is not None else 'all', fmt, k, fp or fingerprint(trn.dataset), vocab, built, T)
 
-# %% ../nbs/04b_views.ipynb #e5135bd6
 @patch
-def _header(self:ViewCache) -> dict: return dict(key=self.key, mode=self.mode)
+def header(self:ViewCache) -> dict: return dict(key=self.key, mode=self.mode)
 
 @patch
-def _restore(self:ViewCache, h:dict):
-    self.n_views,self.key,self.mode,self._tfm = h['n_views'],h['key'],h['mode'],None
+def restore(self:ViewCache, h:dict):
+    "Read back and check the key and mode: an all-views cache must hold exactly the key's number of views."
+    if h.get('mode') not in VIEW_MODES: raise ValueError(f"mode: must be one of {VIEW_MODES}, got {h.get('mode')!r}")
+    V = key_views(h.get('key'))
+    if h['mode'] == 'all' and h['n_views'] != V:
+        raise ValueError(f"n_views: an all-views cache of {h['key']} holds {V} views, the header says {h['n_views']}")
+    self.key,self.mode = dict(h['key']),h['mode']
 
 # %% ../nbs/04b_views.ipynb #0053e28a
 class KeyedViews(Callback):
-    "Tell the training loader's `KeyedCropFlip`s the epoch, and check a `ViewCache` against them before `fit`."
-    order = DistillCallback.order - 1
+    "Attach the training loader's keyed transforms to the loader being iterated, and set their epoch from `learn.epoch`."
     def before_fit(self):
         self.tfms = keyed_tfms(self.dls.train)
         for t in self.tfms: t.attach(self.dls.train)
-        if len({tuple(t.key.items()) for t in self.tfms}) > 1: raise ValueError(f"the training loader has several keyed augmentations {self.tfms}: keep one")
-        for cb in self.learn.cbs:
-            if isinstance(cb, DistillCallback) and isinstance(cb.cache, ViewCache):
-                if not cb.cache.check_loader(self.dls.train, self.dls.valid, self.n_epoch):
-                    cb._warned = True   # the cache holds every view the student sees: nothing to warn about
     def before_epoch(self):
         for t in self.tfms: t.set_epoch(self.epoch)
-    def after_fit(self):
-        for cb in self.learn.cbs:
-            if isinstance(cb, DistillCallback) and isinstance(cb.cache, ViewCache): cb.cache._tfm = None
