@@ -46,7 +46,7 @@ def _check_int(name, v):
 
 # %% ../nbs/92_cli.ipynb #9cf5605d
 def check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs=None,
-                   data_path=None, bs=64, per_class=None, threads=0, download=False, cache=True):
+                   data_path=None, bs=64, per_class=None, threads=0, download=None, cache=True):
     "Raise `UsageError` naming the first bad setting and its fix."
     if dataset not in DATASETS: raise UsageError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
     for nm,v in (('epochs',epochs),('teacher-epochs',teacher_epochs),('seeds',seeds),('bs',bs),('per-class',per_class),
@@ -162,7 +162,7 @@ def run_distill(
     label_pct:float=0.1, # labelled fraction of the training set in the transfer-set rows
     bs:int=64, # batch size
     per_class:int|None=None, # CIFAR-10 training images per class (None: all)
-    download:bool=False, # let fastai download CIFAR-10 when it is not found
+    download:bool|None=None, # let fastai download CIFAR-10 if not found; None: only on Colab or with KDBOOK_DOWNLOAD=1
     progress=None, # called with one line of text after each training, if given
     bar:bool=False, # show a fastprogress bar during each training
     cache:bool=True, # use the decoded CIFAR-10 array cache
@@ -298,7 +298,7 @@ def distill(
     label_pct:float=0.1, # labelled fraction of the training set in the transfer-set rows
     bs:int=64, # batch size
     per_class:int=None, # cifar10 only: training images per class (default: all)
-    download:bool=False, # cifar10 only: let fastai download CIFAR-10 if it is not found
+    download:bool=False, # cifar10 only: let fastai download CIFAR-10 (170 MB) if it is not found (also on Colab, or with KDBOOK_DOWNLOAD=1)
     no_cache:bool=False, # cifar10 only: decode the images again instead of using the decoded-array cache
     out:str='kdbook_out', # output folder for results.json, .md and .png; results already there are moved to a new sub-folder previous-<time>/, never overwritten
     quiet:bool=False, # print only the table (no progress)
@@ -309,14 +309,14 @@ def distill(
     try:
         with _one_line_warnings(prog):
             check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path, bs,
-                           per_class, threads, download, not no_cache)
+                           per_class, threads, download or None, not no_cache)
             out = check_out(out)
             if threads or dataset == 'digits':
                 import torch
                 torch.set_num_threads(threads or 1)
             say = None if quiet else (lambda s: print(s, flush=True))
             res = run_distill(dataset, data_path, epochs, teacher_epochs, seeds, temperature, ce_weight, kd_weight, label_pct,
-                              bs, per_class, download, progress=say, bar=not quiet and sys.stdout.isatty(), cache=not no_cache)
+                              bs, per_class, download or None, progress=say, bar=not quiet and sys.stdout.isatty(), cache=not no_cache)
     except Interrupted as e:
         if e.res is None: _fail(prog, "interrupted before the first seed finished: nothing written", 130)
         moved = keep_earlier(out); path = write_results(e.res, out)

@@ -6,12 +6,13 @@ Docs: https://kdbook.github.io/kdbook/data.html.md"""
 
 # %% ../nbs/90_data.ipynb #af419101
 from __future__ import annotations
-import io, os, re, tarfile, hashlib, warnings, zlib
+import io, os, re, sys, tarfile, hashlib, warnings, zlib
 from pathlib import Path
 import numpy as np
 import torch
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
+from fastai.torch_core import default_device
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'CIFAR_MEAN', 'CIFAR_STD', 'ArrayDataset', 'TensorDL', 'Compose', 'digits_data', 'dls_from_datasets',
@@ -106,11 +107,12 @@ def dls_from_datasets(
     bs:int=64, # batch size
     train_tfms=None, # batch transforms for training only (e.g. augmentation), applied after `tfms`
     tfms=None, # batch transforms for both (e.g. normalisation)
-    device=None, # where batches are put; None lets the `Learner` decide
+    device=None, # where batches are put; None: fastai's `default_device()` (the GPU when there is one)
     drop_last:bool=False, # drop the last incomplete training batch
 ):
     "fastai `DataLoaders` of `TensorDL`s: shuffled training batches, ordered validation batches."
     if bs < 1: raise ValueError(f"bs must be >= 1, got {bs}")
+    if device is None: device = default_device()
     tfms,train_tfms = list(tfms or []),list(train_tfms or [])
     trn = TensorDL(train, bs=bs, shuffle=True, drop_last=drop_last, device=device, after_batch=Compose(tfms+train_tfms))
     val = TensorDL(valid, bs=bs*2, shuffle=False, device=device, after_batch=Compose(tfms))
@@ -124,7 +126,7 @@ def digits_dls(
     seed:int=42, # fixes the split
     label_pct:float=1.0, # fraction of training labels kept (the rest is an unlabelled transfer set)
     with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
-    device=None, # where batches are put
+    device=None, # where batches are put; None: fastai's `default_device()`
 ):
     "scikit-learn's digits as fastai `DataLoaders`: the embedded default dataset, no download."
     _deprecated_with_index(with_index)
@@ -253,32 +255,47 @@ def make_tiny_image_folder(
     return tgz
 
 # %% ../nbs/90_data.ipynb #ceada2bf
-def _fastai_cifar_dir():
+def _fastai_cifar_dir() -> Path:
+    "Where fastai's `untar_data(URLs.CIFAR)` keeps CIFAR-10 (`~/.fastai/data/cifar10` unless fastai is configured otherwise)."
     try:
         from fastai.data.external import fastai_path
         return Path(fastai_path('data'))/'cifar10'
     except Exception: return Path(os.environ.get('FASTAI_HOME', '~/.fastai')).expanduser()/'data'/'cifar10'
 
+def _home_short(p) -> str:
+    "`p` with the home folder written `~`, so that messages and stored outputs name no machine."
+    p,home = str(p),str(Path.home())
+    return '~' + p[len(home):] if p == home or p.startswith(home + os.sep) else p
+
+def _download_allowed(download:bool|None=None) -> bool:
+    "`download` if given; else True on Colab or when `KDBOOK_DOWNLOAD=1`, False elsewhere."
+    if download is not None: return bool(download)
+    return 'google.colab' in sys.modules or os.environ.get('KDBOOK_DOWNLOAD') == '1'
+
 def find_cifar10(
     path=None, # a folder or archive; overrides everything else
-    download:bool=False, # if not found locally, call fastai's `untar_data(URLs.CIFAR)` (needs internet)
-):
-    "Where CIFAR-10 is: `path`, then `$KDBOOK_CIFAR10`, then fastai's data folder (downloading only if `download`)."
-    tried = []
-    for src,p in (('path argument',path), ('KDBOOK_CIFAR10',os.environ.get('KDBOOK_CIFAR10'))):
-        if p:
-            if Path(p).expanduser().exists(): return Path(p).expanduser()
-            if src=='path argument': raise FileNotFoundError(f"CIFAR-10 not found at the path argument '{p}': no such file or folder")
-            tried.append(f"{src}='{p}' (does not exist)")
-        else: tried.append(f"{src} (not set)")
+    download:bool|None=None, # fetch it with fastai's `untar_data(URLs.CIFAR)` if not found; None: only on Colab or with KDBOOK_DOWNLOAD=1
+) -> Path:
+    "Where CIFAR-10 is: `path`, then `$KDBOOK_CIFAR10`, then fastai's data folder, then a download (on Colab, with `KDBOOK_DOWNLOAD=1`, or if `download`)."
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.exists(): return p
+        raise FileNotFoundError(f"CIFAR-10 not found at the path argument '{path}': no such file or folder")
+    env = os.environ.get('KDBOOK_CIFAR10')
+    if env and Path(env).expanduser().exists(): return Path(env).expanduser()
     d = _fastai_cifar_dir()
     if (d/'train').is_dir(): return d
-    tried.append(f"fastai's data folder {d}")
-    if download:
+    if _download_allowed(download):
         from fastai.data.external import untar_data, URLs
-        return Path(untar_data(URLs.CIFAR))
-    raise FileNotFoundError("CIFAR-10 was not found. Looked in: " + "; ".join(tried) + ". Fix: pass a path to the "
-        "cifar10 folder or .tgz, set KDBOOK_CIFAR10 to it, or pass download=True (CLI: --download) when online.")
+        try: return Path(untar_data(URLs.CIFAR))
+        except Exception as e:
+            raise ConnectionError(f"CIFAR-10 was not found locally and downloading it with fastai's untar_data(URLs.CIFAR) "
+                f"failed ({type(e).__name__}: {e}); check the connection, or provide a local copy (see find_cifar10)") from None
+    looked = f"KDBOOK_CIFAR10='{env}' (does not exist)" if env else "KDBOOK_CIFAR10 (not set)"
+    raise FileNotFoundError(f"CIFAR-10 was not found (looked at {looked} and fastai's data folder {_home_short(d)}). "
+        "Provide it one of three ways: 1. pass its folder or .tgz as the path (command: --data-path) or set KDBOOK_CIFAR10 "
+        f"to it; 2. unpack it into fastai's data folder ({_home_short(d)}/train/...); 3. let fastai download it "
+        "(170 MB): set KDBOOK_DOWNLOAD=1 or pass download=True (command: --download).")
 
 # %% ../nbs/90_data.ipynb #abb74e47
 CIFAR_MEAN,CIFAR_STD = (0.4914,0.4822,0.4465),(0.2470,0.2435,0.2616)
@@ -335,7 +352,7 @@ def load_cifar10_arrays(
     split:str='train', # 'train' or 'test'
     per_class:int|None=None, # keep this many images per class (seeded); None keeps all
     seed:int=0, # fixes the per-class choice
-    download:bool=False, # allow fastai's `untar_data` when nothing is found locally
+    download:bool|None=None, # fastai's `untar_data` when not found locally; None: only on Colab or with KDBOOK_DOWNLOAD=1
     cache:bool=True, # keep decoded arrays under `$KDBOOK_CACHE` (default ~/.cache/kdbook), keyed on what was read
 ):
     "CIFAR-10 `split` as `(x uint8 N×3×32×32, y, classes)`, decoded once and cached."
@@ -361,7 +378,7 @@ def cifar10_data(
     test_per_class:int|None=None, # test images per class (None: all 1,000)
     seed:int=0, # fixes the per-class choice
     with_index:bool=False, # deprecated, does nothing
-    download:bool=False, # allow fastai's `untar_data` when nothing is found locally
+    download:bool|None=None, # fastai's `untar_data` when not found locally; None: only on Colab or with KDBOOK_DOWNLOAD=1
     cache:bool=True, # read and write the decoded-array cache (False: decode every time)
 ):
     "CIFAR-10 train and test `ArrayDataset`s of `uint8` images."
@@ -378,8 +395,8 @@ def cifar10_dls(
     augment:bool=True, # random crop + flip on training batches
     with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
     seed:int=0, # fixes the per-class choice
-    device=None, # where batches are put
-    download:bool=False, # allow fastai's `untar_data` when nothing is found locally
+    device=None, # where batches are put; None: fastai's `default_device()`
+    download:bool|None=None, # fastai's `untar_data` when not found locally; None: only on Colab or with KDBOOK_DOWNLOAD=1
     cache:bool=True, # read and write the decoded-array cache (False: decode every time)
 ):
     "CIFAR-10 as fastai `DataLoaders`, normalised, augmented on the device; the test set is the validation set."
