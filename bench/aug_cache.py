@@ -81,7 +81,7 @@ def main(argv=None):
     except FileNotFoundError:
         set_seed(0); teacher = WhitenedCNN()
         train_cifar_classifier(teacher, xt, yt, epochs=10, augment=True); teacher.eval()
-        t_name = f'WhitenedCNN trained here once on the subset, 10 epochs, crop+flip'
+        t_name = 'WhitenedCNN trained here once on the subset, 10 epochs, crop+flip'
     t_acc = accuracy_on(teacher, xv, yv)
     log(f"teacher: {t_name}, test accuracy {t_acc:.4f}")
 

@@ -119,7 +119,7 @@ def main(argv=None):
     dls_code = dls_from_datasets(mk(ct, yt), mk(cv, yv), bs=64, tfms=[lambda b: (b[0].float(), *b[1:])], device=dev)
     prep_code = lambda c: c.to(dev).float()
 
-    bf16 = bf16_is_fast() if a.bf16 is None else bool(a.bf16)
+    bf16 = bf16_is_fast(a.device) if a.bf16 is None else bool(a.bf16)
     speed = AutocastBF16 if bf16 else (lambda m: m)
     make_student = lambda: speed(SmallCNN(widths=(16,32,64)))
     make_fusion = lambda: MLP(a.components, (256,), 10, batchnorm=True)

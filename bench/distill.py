@@ -2,6 +2,7 @@
 
     python bench/distill.py [--seeds 5] [--epochs 20] [--threads 1]
     python bench/distill.py --check     # re-run, compare the accuracies with the committed table, write nothing
+    python bench/distill.py --quick     # smoke run: 2 seeds, 2 epochs; writes nothing
 """
 import argparse, datetime, os, sys
 from pathlib import Path
@@ -15,11 +16,14 @@ def main():
     ap.add_argument('--seeds', type=int, default=5); ap.add_argument('--epochs', type=int, default=20)
     ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (the command uses 1 on digits)')
     ap.add_argument('--check', action='store_true', help='compare the accuracy column with bench/results/distill.md; write nothing')
+    ap.add_argument('--quick', action='store_true', help='smoke run: 2 seeds, 2 epochs; prints the table, writes nothing')
     a = ap.parse_args()
+    if a.quick: a.seeds,a.epochs = 2,2
     torch.set_num_threads(a.threads)
     res = run_distill(seeds=a.seeds, epochs=a.epochs)
     md = format_table(res)
     if a.check: sys.exit(check(md))
+    if a.quick: print(md + "\n\n(--quick smoke run: nothing written)"); return
     cpu = cpu_model()
     md += (f"\n\nMachine: {os.cpu_count()} CPU cores ({cpu}), no GPU; torch {torch.__version__}, fastai {fastai.__version__}, "
            f"scikit-learn {sklearn.__version__}; torch threads {a.threads}; 1-minute load average {os.getloadavg()[0]:.2f} at the end; "

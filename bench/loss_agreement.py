@@ -7,7 +7,7 @@ loss values and the gradients with respect to the student logits, each against a
 from the formula `T² · Σ_i p_i (log p_i − log q_i) / batch`, p = softmax(t/T), q = softmax(s/T).
 Writes bench/results/loss_agreement.md.
 """
-import argparse, os, sys, time, warnings
+import argparse, sys, time, warnings
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine_info, command_line, stamp, write_result, md_table
@@ -48,7 +48,7 @@ def value_and_grad(f, s, t, *args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--quick', action='store_true', help='one batch size, two temperatures, one scale')
+    ap.add_argument('--quick', action='store_true', help='one batch size, two temperatures, one scale; writes nothing')
     ap.add_argument('--batch', type=int, default=256)
     ap.add_argument('--classes', type=int, nargs='+', default=[10, 100])
     ap.add_argument('--temps', type=float, nargs='+', default=[1., 2., 4., 8., 20.])
@@ -122,7 +122,8 @@ Conventions (read before comparing numbers across libraries):
 Machine: {machine_info('cpu', ('fasterai', 'torchdistill'))}. {stamp()}, {time.time()-t0:.1f} s.
 Command: `{command_line(env=())}`
 """
-    p = write_result('loss_agreement', md)
-    print(md); print(f"written to {p}")
+    print(md)
+    if a.quick: print("(--quick smoke run: nothing written)"); return
+    print(f"written to {write_result('loss_agreement', md)}")
 
 if __name__ == '__main__': main()

@@ -18,7 +18,7 @@ from common import machine_info, load_note, stamp, write_result, md_table
 
 import numpy as np, torch
 from sklearn.decomposition import PCA
-from kdbook.compress import PCACompressor, pca_solver_costs
+from kdbook.compress import PCACompressor
 
 MSE_SLACK = 1e-3            # kdbook's error may exceed the exact one by 0.1% at most
 

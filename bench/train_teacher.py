@@ -1,11 +1,12 @@
 """Train the book's CIFAR-10 teacher (`kdbook.models.WhitenedCNN`) and write its shipped weights.
 
 Usage: KDBOOK_CIFAR10=/path/to/cifar10.tgz python bench/train_teacher.py [--epochs 16] [--out kdbook/weights/cifar10_teacher.pt]
+       KDBOOK_CIFAR10=/path/to/cifar10.tgz python bench/train_teacher.py --quick   # smoke run: 1,000 images, 1 epoch, writes nothing
 Checkpoints after every epoch (`--checkpoint`), and resumes from the checkpoint when it exists. Writes the run's
 epochs, time and accuracy to bench/results/train_teacher.md (`--results`; `--results ''` writes nothing).
 
 `--from-log LOG` rebuilds that results file from the JSON lines a finished run printed (no training)."""
-import argparse, json, os, sys, time
+import argparse, json, os, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import torch
@@ -24,7 +25,12 @@ p.add_argument('--init', default=None, help='fine-tune weights saved by save_wei
 p.add_argument('--out', default='kdbook/weights/cifar10_teacher.pt')
 p.add_argument('--results', default='train_teacher', help="name of the results file in bench/results ('' for none)")
 p.add_argument('--from-log', default=None, help='rebuild the results file from the printed output of a finished run')
+p.add_argument('--quick', action='store_true', help='smoke run: 1,000 training images, 1 epoch; no weights, checkpoint or results written')
 a = p.parse_args()
+if a.quick:                                          # everything it writes goes to a temporary folder
+    tmp = tempfile.mkdtemp(prefix='train_teacher_quick_')
+    a.n_train,a.epochs,a.results = 1000,1,''
+    a.out,a.checkpoint = os.path.join(tmp, 'teacher.pt'),os.path.join(tmp, 'ckpt.pt')
 
 def results_md(hist, meta, command):
     "The run as markdown: one line per epoch, then the totals and the test accuracy."
@@ -53,8 +59,8 @@ if a.from_log:
     sys.exit()
 os.makedirs(os.path.dirname(os.path.abspath(a.checkpoint)), exist_ok=True)
 torch.set_num_threads(a.threads)
-x,y,_ = load_cifar10_arrays(split='train')
-xt,yt,_ = load_cifar10_arrays(split='test')
+try: x,y,_ = load_cifar10_arrays(split='train'); xt,yt,_ = load_cifar10_arrays(split='test')
+except FileNotFoundError as e: sys.exit(f"bench/train_teacher.py needs real CIFAR-10: {e}")
 if a.n_train:                                        # the arrays are sorted by class: pick at random
     i = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:a.n_train]; x,y = x[i],y[i]
 m = WhitenedCNN()

@@ -6,33 +6,75 @@ Docs: https://kdbook.github.io/kdbook/cli.html.md"""
 
 # %% ../nbs/92_cli.ipynb #13c96822
 from __future__ import annotations
-import contextlib, json, os, re, sys, time, math, random, tempfile, warnings
+import contextlib, json, os, re, signal, stat, sys, time, math, random, tempfile, warnings
 from pathlib import Path
 import numpy as np
 import kdbook
+from fastcore.basics import store_attr
 from . import __version__
 # PyTorch and fastai are imported where training starts, not here: a bad option then fails in a fraction of a second
 # instead of after the 3-5 s their import takes. fastai's import calls torch.jit.script, which torch 2.14 deprecates;
 # keep the command's stderr for our own messages.
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 
-
 # %% auto #0
-__all__ = ['DATASETS', 'LIMITS', 'CIFAR_ONLY', 'HINTS', 'RESULT_FILES', 'ROWS', 'COMMANDS', 'UsageError', 'check_settings',
-           'check_out', 'keep_earlier', 'Interrupted', 'run_distill', 'format_table', 'plot_results', 'write_results',
-           'is_user_error', 'distill', 'main']
+__all__ = ['DATASET_OPTIONS', 'DATASETS', 'LIMITS', 'HINTS', 'RESULT_FILES', 'ROWS', 'COMMANDS', 'UsageError', 'DatasetSpec',
+           'check_settings', 'check_out', 'OutLock', 'keep_earlier', 'Interrupted', 'Stopped', 'stop_signals_raise',
+           'run_distill', 'format_table', 'plot_results', 'write_results', 'is_user_error', 'distill', 'main']
 
 # %% ../nbs/92_cli.ipynb #9cf5605c
-DATASETS = ('digits', 'cifar10')
-
 class UsageError(ValueError):
     "A bad command-line value: reported as one line, exit status 2."
 
-# Integer options: (smallest, largest) accepted. The upper bounds refuse values that are typos, not experiments.
-LIMITS = {'epochs': (1, 1000), 'teacher-epochs': (1, 1000), 'seeds': (1, 100), 'bs': (1, 8192), 'per-class': (1, 100_000),
-          'threads': (0, os.cpu_count() or 1)}
-CIFAR_ONLY = ('data-path', 'per-class', 'download', 'no-cache')   # options that only mean something for cifar10
+class DatasetSpec:
+    "What `kdbook distill` needs to know about one dataset."
+    def __init__(self,
+        load, # `(data_path, per_class, download, cache) -> (train, valid)` kdbook `ArrayDataset`s
+        teacher, student, # `n_classes -> nn.Module`
+        lr:float, # peak learning rate of the one-cycle schedule
+        about:str, # one line: what the dataset is
+        options=(), # the dataset-specific options (`DATASET_OPTIONS`) that apply to it
+        augment:bool=False, # random crop + flip on training batches (then the students distil from the live teacher)
+        normalize:bool=False, # CIFAR-10's per-channel normalisation on every batch
+        threads:int=0, # torch CPU threads for `--threads 0`; 0: torch's default
+        fixed_label_seed:int|None=None, # the labelled subset's seed if the same for every run seed; None: the run seed
+    ): store_attr()
 
+def _digits(data_path, per_class, download, cache):
+    from kdbook.data import digits_data
+    return digits_data()
+
+def _cifar10(data_path, per_class, download, cache):
+    from kdbook.data import cifar10_data
+    trn,val = cifar10_data(data_path, per_class, download=download, cache=cache)
+    if min(trn.x.shape[-2:]) < 8: raise ValueError(f"the images are {trn.x.shape[-2]}×{trn.x.shape[-1]} pixels; the cifar10 "
+        "models (a ResNet-20 teacher, a SmallCNN student that halves the size three times) need at least 8×8")
+    return trn, val
+
+def _mlp(hidden):
+    def make(n_classes):
+        from kdbook.models import MLP
+        return MLP(64, hidden, n_classes)
+    return make
+
+def _model(name):
+    def make(n_classes):
+        import kdbook.models
+        return getattr(kdbook.models, name)(num_classes=n_classes)
+    return make
+
+DATASET_OPTIONS = ('data-path', 'per-class', 'download', 'no-cache')   # options that only some datasets take
+DATASETS = {
+    'digits': DatasetSpec(_digits, _mlp((256, 256)), _mlp((16,)), lr=1e-2, threads=1, fixed_label_seed=42,
+                          about="scikit-learn's 1,797 images, always all of them"),
+    'cifar10': DatasetSpec(_cifar10, _model('resnet20'), _model('SmallCNN'), lr=5e-3, options=DATASET_OPTIONS,
+                           augment=True, normalize=True, about='CIFAR-10, or any folder in its layout'),
+}
+
+# %% ../nbs/92_cli.ipynb #7798ecb2
+# (smallest, largest) accepted. The upper bounds refuse values that are typos, not experiments.
+LIMITS = {'epochs': (1, 1000), 'teacher-epochs': (1, 1000), 'seeds': (1, 100), 'bs': (1, 8192), 'per-class': (1, 100_000),
+          'threads': (0, os.cpu_count() or 1), 'temperature': (0.1, 100.), 'ce-weight': (0., 100.), 'kd-weight': (0., 100.)}
 HINTS = {'teacher-epochs': ' (leave the option out to train the teacher for --epochs)'}
 
 def _check_int(name, v):
@@ -43,34 +85,47 @@ def _check_int(name, v):
         why = " (this machine's CPU count)" if name == 'threads' else ''
         raise UsageError(f"--{name} must be at most {hi}{why}, got {v}")
 
+def _check_float(name, v):
+    lo,hi = LIMITS[name]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi):   # NaN fails the comparison too
+        raise UsageError(f"--{name} must be a number from {lo:g} to {hi:g}, got {v:g}" if isinstance(v, (int, float))
+                         else f"--{name} must be a number from {lo:g} to {hi:g}, got {v!r}")
+
+def _path_kind(p:Path) -> str|None:
+    "'missing', 'ok' (a folder or a regular file), or what else `p` is (a device, a FIFO)."
+    try: m = p.stat().st_mode
+    except FileNotFoundError: return 'missing'
+    except OSError: return 'ok'                      # unreadable: the data layer says why
+    if stat.S_ISDIR(m) or stat.S_ISREG(m): return 'ok'
+    return ('a character device' if stat.S_ISCHR(m) else 'a block device' if stat.S_ISBLK(m) else
+            'a named pipe (FIFO)' if stat.S_ISFIFO(m) else 'a socket' if stat.S_ISSOCK(m) else 'not a regular file')
 
 # %% ../nbs/92_cli.ipynb #9cf5605d
 def check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs=None,
-                   data_path=None, bs=64, per_class=None, threads=0, download=False, cache=True):
+                   data_path=None, bs=64, per_class=None, threads=0, download=None, cache=True):
     "Raise `UsageError` naming the first bad setting and its fix."
     if dataset not in DATASETS: raise UsageError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
     for nm,v in (('epochs',epochs),('teacher-epochs',teacher_epochs),('seeds',seeds),('bs',bs),('per-class',per_class),
                  ('threads',threads)):
         if v is not None: _check_int(nm, v)
-    if not (isinstance(temperature, (int,float)) and math.isfinite(temperature) and temperature > 0):
-        raise UsageError(f"--temperature must be > 0, got {temperature}")
-    if temperature > 100: raise UsageError(f"--temperature must be at most 100 (soft labels are uniform long before), got {temperature}")
-    for nm,v in (('ce-weight',ce_weight),('kd-weight',kd_weight)):
-        if not (isinstance(v, (int,float)) and math.isfinite(v) and v >= 0): raise UsageError(f"--{nm} must be >= 0, got {v}")
+    for nm,v in (('temperature',temperature),('ce-weight',ce_weight),('kd-weight',kd_weight)): _check_float(nm, v)
     if ce_weight == 0 and kd_weight == 0: raise UsageError("--ce-weight and --kd-weight are both 0: nothing would be learned")
-    if not (0 < label_pct <= 1): raise UsageError(f"--label-pct must be in (0, 1], got {label_pct}")
-    if dataset == 'digits':
-        given = dict(zip(CIFAR_ONLY, (data_path is not None, per_class is not None, download, not cache)))
-        for nm in CIFAR_ONLY:
-            if given[nm]: raise UsageError(f"--{nm} does nothing with --dataset digits (scikit-learn's 1,797 images, always "
-                                           "all of them); drop it, or add --dataset cifar10")
-    if data_path is not None and not Path(data_path).expanduser().exists():
-        raise UsageError(f"--data-path {data_path} does not exist; point it at the cifar10 folder or cifar10.tgz")
-
+    if not (isinstance(label_pct, (int, float)) and 0 < label_pct <= 1): raise UsageError(f"--label-pct must be in (0, 1], got {label_pct}")
+    spec,given = DATASETS[dataset],dict(zip(DATASET_OPTIONS, (data_path is not None, per_class is not None, bool(download), not cache)))
+    for nm in DATASET_OPTIONS:
+        if given[nm] and nm not in spec.options:
+            takes = [k for k,s in DATASETS.items() if nm in s.options]
+            raise UsageError(f"--{nm} does nothing with --dataset {dataset} ({spec.about}); drop it"
+                             f"{', or add --dataset ' + ' or '.join(takes) if takes else ''}")
+    if data_path is not None:
+        kind = _path_kind(Path(data_path).expanduser())
+        if kind == 'missing': raise UsageError(f"--data-path {data_path} does not exist; point it at the cifar10 folder or cifar10.tgz")
+        if kind != 'ok': raise UsageError(f"--data-path {data_path} is {kind}, not a folder or a file; point it at the cifar10 folder or cifar10.tgz")
 
 # %% ../nbs/92_cli.ipynb #0a7b8c9e
 def check_out(out) -> Path:
     "Make `out` a folder this process can write to, before any training; raise `UsageError` with the fix otherwise."
+    if not str(out).strip(): raise UsageError("--out is empty; pass a folder for the results (the default is kdbook_out)")
     out = Path(out).expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -79,6 +134,32 @@ def check_out(out) -> Path:
     except NotADirectoryError: raise UsageError(f"--out {out} cannot be made: a part of that path is a file; pass another folder") from None
     except OSError as e: raise UsageError(f"--out {out} is not writable ({e.strerror}); pass a folder you can write to") from None
     return out
+
+class OutLock:
+    "Hold an operating-system lock on `out/.kdbook.lock` while a run uses `out`; refuse if another process holds it."
+    def __init__(self, out): self.out,self.fname,self.taken_over = Path(out),Path(out)/'.kdbook.lock',None
+    def __enter__(self):
+        self.fh = open(self.fname, 'a+')
+        try: _try_lock(self.fh)
+        except OSError:
+            self.fh.seek(0); holder = self.fh.read().strip() or 'another process'; self.fh.close()
+            raise UsageError(f"--out {self.out} is in use by another kdbook run ({holder}); wait for it to finish, "
+                             "or pass another --out") from None
+        self.fh.seek(0); self.taken_over = self.fh.read().strip() or None    # left by a run that ended without releasing it
+        self.fh.seek(0); self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n"); self.fh.flush()
+        return self
+    def __exit__(self, *exc):
+        with contextlib.suppress(OSError): self.fh.seek(0); self.fh.truncate()
+        self.fh.close()                                          # closing releases the lock
+
+def _try_lock(fh):
+    "Take an exclusive lock on the open file `fh` without waiting; `OSError` if another process holds it."
+    try: import fcntl
+    except ImportError:                                          # Windows
+        import msvcrt
+        fh.seek(0); msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+    else: fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 RESULT_FILES = ('results.json', 'results.md', 'results.png')
 
@@ -94,7 +175,6 @@ def keep_earlier(out) -> Path|None:
     for f in old: f.rename(dest/f.name)
     return dest
 
-
 # %% ../nbs/92_cli.ipynb #52e5df1d
 def _seed_all(dls, seed):
     "`set_seed`, and the loaders' own shuffling RNGs, which `set_seed` does not reach once they exist."
@@ -102,28 +182,28 @@ def _seed_all(dls, seed):
     set_seed(seed, reproducible=True)
     for i,dl in enumerate(dls.loaders): dl.rng = random.Random(seed*1000 + i)
 
+def _finite_loss_cb(what:str, hint:str):
+    "A fastai callback that stops training at the first non-finite training loss, naming `what` trained and the options in `hint`."
+    from fastai.callback.core import Callback
+    class FiniteLoss(Callback):
+        run_valid = False
+        def before_backward(self):
+            v = float(self.learn.loss_grad.detach().float())
+            if not math.isfinite(v):
+                raise ValueError(f"the training loss became {v} ({what}, epoch {self.epoch+1}, batch {self.iter+1}): {hint}")
+    return FiniteLoss()
+
 def _fit(learn, epochs, lr, bar=False):
     "Train with one-cycle; fastprogress bars only if `bar`; fastai's epoch table never. Returns the validation accuracy."
     import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
     with (contextlib.nullcontext() if bar else learn.no_bar()), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
     with learn.no_bar(), learn.no_logging(): return float(learn.validate()[1])
 
-def _setup(dataset, data_path, label_pct, seed, bs, per_class, download, cache=True):
-    "DataLoaders and model makers for `dataset`."
-    import torch
-    from kdbook.data import digits_dls, cifar10_dls
-    from kdbook.models import MLP, SmallCNN, resnet20
-    if dataset == 'digits':
-        dls = digits_dls(bs=bs, label_pct=label_pct)
-        return dls, (lambda: MLP(64, (256,256), 10)), (lambda: MLP(64, (16,), 10)), 1e-2
-    dls = cifar10_dls(data_path, bs=bs, per_class=per_class, download=download, cache=cache)
-    if label_pct < 1:
-        y = dls.train.dataset.y
-        from kdbook.data import _stratified_subset
-        keep = torch.as_tensor(_stratified_subset(y.numpy(), label_pct, seed))
-        y2 = torch.full_like(y, -100); y2[keep] = y[keep]; dls.train.dataset.y = y2
-    return dls, (lambda: resnet20()), (lambda: SmallCNN()), 5e-3
-
+def _loaders(spec:DatasetSpec, trn, val, bs:int):
+    "fastai `DataLoaders` for `spec`'s data: its batch transforms, on fastai's default device."
+    from kdbook.data import dls_from_datasets, Normalize, RandomCropFlip
+    return dls_from_datasets(trn, val, bs=bs, tfms=[Normalize()] if spec.normalize else None,
+                             train_tfms=[RandomCropFlip()] if spec.augment else None)
 
 # %% ../nbs/92_cli.ipynb #e0834ac8
 ROWS = {'teacher': 'teacher (all labels)',
@@ -134,13 +214,32 @@ ROWS = {'teacher': 'teacher (all labels)',
 
 # %% ../nbs/92_cli.ipynb #e0834ac9
 class Interrupted(KeyboardInterrupt):
-    "Ctrl-C during `run_distill`: `res` holds the seeds that finished, marked `partial` (None when no seed finished)."
-    def __init__(self, res:dict|None): super().__init__(); self.res = res
+    "The run was stopped (Ctrl-C, SIGTERM, SIGHUP): `res` holds the seeds that finished, marked partial (None if no seed had)."
+    def __init__(self, res:dict|None, why:str='Ctrl-C'): super().__init__(); self.res,self.why = res,why
 
-def _summary(rows, names, done, settings, device, t_start) -> dict:
-    "`run_distill`'s result dict from the first `done` seeds of `rows`."
+class Stopped(KeyboardInterrupt):
+    "Raised in the main thread by the handler of a stop signal (SIGTERM, SIGHUP) while a run is on."
+    def __init__(self, signame:str): super().__init__(signame); self.signame = signame
+
+@contextlib.contextmanager
+def stop_signals_raise():
+    "Inside: SIGTERM and SIGHUP raise `Stopped`, as Ctrl-C raises `KeyboardInterrupt`; a second stop signal is ignored."
+    sigs = [getattr(signal, s) for s in ('SIGTERM', 'SIGHUP') if hasattr(signal, s)]
+    def handler(signum, frame):
+        for s in sigs + [signal.SIGINT]: signal.signal(s, signal.SIG_IGN)    # writing the seeds that finished must not be cut
+        raise Stopped(signal.Signals(signum).name)
+    old = {s: signal.signal(s, handler) for s in sigs}
+    old_int = signal.getsignal(signal.SIGINT)
+    try: yield
+    finally:
+        for s,h in old.items(): signal.signal(s, h)
+        signal.signal(signal.SIGINT, old_int)
+
+def _summary(rows, names, done, settings, device, t_start, why=None) -> dict:
+    "`run_distill`'s result dict from the first `done` seeds of `rows`; `why` names what stopped a partial run."
     import torch
     res = {**settings, 'seeds': list(range(done)), 'seeds_planned': settings['seeds'], 'partial': done < settings['seeds'],
+           'stopped_by': why if done < settings['seeds'] else None,
            'torch': torch.__version__, 'device': device, 'wall_time_s': time.perf_counter()-t_start, 'rows': []}
     for k,name in names.items():
         a = np.array(rows[k]['acc'][:done])
@@ -148,10 +247,9 @@ def _summary(rows, names, done, settings, device, t_start) -> dict:
                             'acc': [float(v) for v in a], 'params': rows[k]['params'], 'time_mean_s': float(np.mean(rows[k]['time'][:done]))})
     return res
 
-
 # %% ../nbs/92_cli.ipynb #e0834aca
 def run_distill(
-    dataset:str='digits', # 'digits' (embedded, no download) or 'cifar10'
+    dataset:str='digits', # a key of `DATASETS`: 'digits' (embedded, no download) or 'cifar10'
     data_path:str|None=None, # CIFAR-10 folder or .tgz (else $KDBOOK_CIFAR10)
     epochs:int=20, # student epochs
     teacher_epochs:int|None=None, # teacher epochs (None: same as `epochs`)
@@ -162,15 +260,17 @@ def run_distill(
     label_pct:float=0.1, # labelled fraction of the training set in the transfer-set rows
     bs:int=64, # batch size
     per_class:int|None=None, # CIFAR-10 training images per class (None: all)
-    download:bool=False, # let fastai download CIFAR-10 when it is not found
+    download:bool|None=None, # let fastai download CIFAR-10 if not found; None: only on Colab or with KDBOOK_DOWNLOAD=1
     progress=None, # called with one line of text after each training, if given
     bar:bool=False, # show a fastprogress bar during each training
     cache:bool=True, # use the decoded CIFAR-10 array cache
 ) -> dict:
-    "Teacher, scratch student and distilled student, with all labels and with `label_pct` labels, over `seeds` seeds."
+    """Teacher, scratch student and distilled student, with all labels and with `label_pct` labels, over `seeds` seeds.
+    A stop (Ctrl-C, or SIGTERM/SIGHUP inside `stop_signals_raise`) raises `Interrupted` with the seeds that finished;
+    any other error is raised as it is, with those seeds, marked partial, in its `partial` attribute."""
     from fastai.learner import Learner
     from fastai.metrics import accuracy
-    from fastai.torch_core import default_device
+    from kdbook.data import ArrayDataset, mask_labels
     from kdbook.models import n_params
     from kdbook.losses import SoftTargetLoss, LabelledCrossEntropy
     from kdbook.callbacks import DistillCallback
@@ -178,11 +278,18 @@ def run_distill(
     if teacher_epochs is None: teacher_epochs = epochs
     check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path, bs,
                    per_class, download=download, cache=cache)
+    spec,t_start = DATASETS[dataset],time.perf_counter()
+    trn,val = spec.load(data_path, per_class, download, cache)
+    if trn.c < 2: raise ValueError(f"the training data has {trn.c} class ({', '.join(trn.classes)}): a classifier needs at least 2")
     rows = {k: {'acc': [], 'time': []} for k in ROWS}
     names = {k: v.format(pct=f'{label_pct*100:g}%') for k,v in ROWS.items()}
-    settings = dict(dataset=dataset, seeds=seeds, epochs=epochs, teacher_epochs=teacher_epochs, temperature=float(temperature),
-                    ce_weight=float(ce_weight), kd_weight=float(kd_weight), label_pct=float(label_pct))
-    t_start,done,device = time.perf_counter(),[0],None
+    settings = dict(dataset=dataset, n_classes=trn.c, classes=list(trn.classes), seeds=seeds, epochs=epochs,
+                    teacher_epochs=teacher_epochs, temperature=float(temperature), ce_weight=float(ce_weight),
+                    kd_weight=float(kd_weight), label_pct=float(label_pct), teacher_outputs='live' if spec.augment else 'cached')
+    kd_hint = (f"the loss is --ce-weight {ce_weight:g} × cross-entropy + --kd-weight {kd_weight:g} × T² × KL at --temperature "
+               f"{temperature:g}; lower the weights, or move the temperature towards 1-20")
+    done,device = [0],None
+    def summary(why=None): return _summary(rows, names, done[0], settings, device, t_start, why)
     try:
         for seed in range(seeds):
             def timed(key, make):
@@ -190,33 +297,39 @@ def run_distill(
                 rows[key]['acc'].append(acc); rows[key]['time'].append(dt); rows[key]['params'] = params
                 if key == list(ROWS)[-1]: done[0] += 1     # the seed counts as done before its last line is printed
                 if progress: progress(f"seed {seed}: {names[key]:<46} accuracy {acc:.4f}  ({dt:.1f} s)")
-            dls_full, make_teacher, make_student, lr = _setup(dataset, data_path, 1.0, seed, bs, per_class, download, cache)
-            dls_few, *_ = _setup(dataset, data_path, label_pct, seed, bs, per_class, download, cache)
-            device = str(dls_full.device or default_device())
-            teacher = {}
+            few = ArrayDataset(trn.x, mask_labels(trn.y, label_pct, seed if spec.fixed_label_seed is None else spec.fixed_label_seed),
+                               trn.classes)
+            dls_full,dls_few = _loaders(spec, trn, val, bs),_loaders(spec, few, val, bs)
+            device,teacher = str(dls_full.device),{}
             def train_teacher():
                 _seed_all(dls_full, seed)
-                learn = Learner(dls_full, make_teacher(), loss_func=LabelledCrossEntropy(), metrics=accuracy)
-                acc = _fit(learn, teacher_epochs, lr, bar)
-                # one cache per loader: a TeacherCache checks the training set it is used with, labels included
-                teacher.update({id(d): TeacherCache.from_teacher(learn.model, d) for d in (dls_full, dls_few)})
+                learn = Learner(dls_full, spec.teacher(trn.c), loss_func=LabelledCrossEntropy(), metrics=accuracy,
+                                cbs=_finite_loss_cb(f'teacher, seed {seed}', f"the learning rate ({spec.lr:g}) is too high for this data"))
+                acc = _fit(learn, teacher_epochs, spec.lr, bar)
+                # augmented batches: the live teacher sees each view; else one cache per loader (it checks its training set)
+                teacher.update({id(d): learn.model if spec.augment else TeacherCache.from_teacher(learn.model, d)
+                                for d in (dls_full, dls_few)})
                 return acc, n_params(learn.model)
-            def student(dls, distill):
+            def student(key, dls, distill):
                 def f():
                     _seed_all(dls, seed+1000)
-                    cbs = [DistillCallback(teacher[id(dls)], SoftTargetLoss(temperature), ce_weight, kd_weight)] if distill else []
-                    learn = Learner(dls, make_student(), loss_func=LabelledCrossEntropy(), metrics=accuracy, cbs=cbs)
-                    return _fit(learn, epochs, lr, bar), n_params(learn.model)
+                    cbs = [_finite_loss_cb(f'{names[key]}, seed {seed}', kd_hint if distill else f"the learning rate ({spec.lr:g}) is too high")]
+                    if distill: cbs.append(DistillCallback(teacher[id(dls)], loss=SoftTargetLoss(temperature),
+                                                           ce_weight=ce_weight, kd_weight=kd_weight))
+                    learn = Learner(dls, spec.student(trn.c), loss_func=LabelledCrossEntropy(), metrics=accuracy, cbs=cbs)
+                    return _fit(learn, epochs, spec.lr, bar), n_params(learn.model)
                 return f
             timed('teacher', train_teacher)
-            timed('scratch_all', student(dls_full, False))
-            timed('kd_all', student(dls_full, True))
-            timed('scratch_few', student(dls_few, False))
-            timed('kd_few', student(dls_few, True))
-    except KeyboardInterrupt:
-        raise Interrupted(_summary(rows, names, done[0], settings, device, t_start) if done[0] else None) from None
-    return _summary(rows, names, done[0], settings, device, t_start)
-
+            for key,dls,kd in (('scratch_all', dls_full, False), ('kd_all', dls_full, True), ('scratch_few', dls_few, False),
+                               ('kd_few', dls_few, True)):
+                timed(key, student(key, dls, kd))
+    except KeyboardInterrupt as e:
+        why = getattr(e, 'signame', 'Ctrl-C')
+        raise Interrupted(summary(why) if done[0] else None, why) from None
+    except Exception as e:
+        if done[0]: e.partial = summary(f"error: {' '.join(str(e).split())[:300] or type(e).__name__}")
+        raise
+    return summary()
 
 # %% ../nbs/92_cli.ipynb #16149034
 def format_table(res:dict) -> str:
@@ -229,14 +342,15 @@ def format_table(res:dict) -> str:
     by = {r['key']: r for r in res['rows']}
     lines += ["", f"KD gain, all labels: {(by['kd_all']['acc_mean']-by['scratch_all']['acc_mean'])*100:+.2f} points; "
               f"with {pct} labels + transfer set: {(by['kd_few']['acc_mean']-by['scratch_few']['acc_mean'])*100:+.2f} points. "
-              f"Dataset {res['dataset']}, T={res['temperature']:g}, ce_weight={res['ce_weight']:g}, kd_weight={res['kd_weight']:g}, "
+              f"Dataset {res['dataset']} ({res.get('n_classes', 10)} classes, teacher outputs {res.get('teacher_outputs', 'cached')}), "
+              f"T={res['temperature']:g}, ce_weight={res['ce_weight']:g}, kd_weight={res['kd_weight']:g}, "
               f"{res['epochs']} student epochs, seeds {res['seeds'][0]}-{res['seeds'][-1]}; total wall time {res['wall_time_s']:.1f} s."]
     if res.get('partial'):
-        lines.append(f"PARTIAL: interrupted after {len(res['seeds'])} of {res['seeds_planned']} seeds.")
+        lines.append(f"PARTIAL: stopped by {res.get('stopped_by') or 'Ctrl-C'} after {len(res['seeds'])} of {res['seeds_planned']} seeds.")
     return "\n".join(lines)
 
 def plot_results(res:dict, fname):
-    "Accuracy of each row, one dot per seed, mean ± std as a bar; saved to `fname`."
+    "Accuracy of each row, one dot per seed, mean ± std as a bar; saved to `fname` (PNG)."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig,ax = plt.subplots(figsize=(8, 3.6))
@@ -248,15 +362,35 @@ def plot_results(res:dict, fname):
     lo = min(min(r['acc']) for r in res['rows'])*100
     ax.set_xlim(max(0, lo-3), 100); ax.invert_yaxis(); ax.set_xlabel('validation accuracy (%)')
     ax.set_title(f"{res['dataset']}: {len(res['seeds'])} seeds, T={res['temperature']:g}")
-    fig.tight_layout(); fig.savefig(fname, dpi=120); plt.close(fig)
+    try: fig.tight_layout(); fig.savefig(fname, dpi=120, format='png')
+    finally: plt.close(fig)
 
-def write_results(res:dict, out) -> Path:
-    "Write `results.json`, `results.md` and `results.png` to folder `out`."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    (out/'results.json').write_text(json.dumps(res, indent=1))
-    (out/'results.md').write_text(format_table(res)+"\n")
-    plot_results(res, out/'results.png')
-    return out
+def _write_tmp(out:Path, name:str, write) -> Path:
+    "Call `write(path)` on a temporary name beside `out/name`, flushed to disk; return that name."
+    tmp = out/f'.{name}.{os.getpid()}.tmp'
+    try:
+        write(tmp)
+        with open(tmp, 'rb+') as f: os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError): tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+def write_results(res:dict, out) -> tuple:
+    """Write `results.json`, `results.md` and `results.png` to folder `out`: all three to temporary files first, then
+    earlier results moved to `previous-<time>/` (`keep_earlier`), then each renamed into place. Returns `(out, moved)`.
+    If a write fails (a full disk), the temporary files are removed, the folder is as it was, and the `OSError` is raised."""
+    out,tmps = Path(out),[]
+    try:
+        tmps.append(_write_tmp(out, 'results.json', lambda p: p.write_text(json.dumps(res, indent=1))))
+        tmps.append(_write_tmp(out, 'results.md', lambda p: p.write_text(format_table(res)+"\n")))
+        tmps.append(_write_tmp(out, 'results.png', lambda p: plot_results(res, p)))
+        moved = keep_earlier(out)
+        for t,name in zip(tmps, RESULT_FILES): os.replace(t, out/name)
+    finally:
+        for t in tmps:
+            with contextlib.suppress(OSError): t.unlink(missing_ok=True)
+    return out, moved
 
 # %% ../nbs/92_cli.ipynb #24f3e2dd
 def _one_line(e:BaseException) -> str:
@@ -275,68 +409,110 @@ def is_user_error(e:BaseException) -> bool:
     while tb is not None and tb.tb_next is not None: tb = tb.tb_next
     return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_KDBOOK_DIR)
 
+def _say(stream, text:str):
+    "Print `text` to `stream`; a terminal that has gone away (after SIGHUP) is not an error."
+    with contextlib.suppress(OSError, ValueError): print(text, file=stream, flush=True)
+
 def _fail(prog, msg, status=2):
-    print(f"{prog}: error: {msg}", file=sys.stderr, flush=True); sys.exit(status)
+    _say(sys.stderr, f"{prog}: error: {msg}"); sys.exit(status)
 
 @contextlib.contextmanager
 def _one_line_warnings(prog):
     "Inside: each warning is one line on stderr, `<prog>: warning: <message>` (no source line, no file path)."
     with warnings.catch_warnings():
-        warnings.showwarning = lambda msg, *a, **k: print(f"{prog}: warning: {_one_line(msg)}", file=sys.stderr, flush=True)
+        warnings.showwarning = lambda msg, *a, **k: _say(sys.stderr, f"{prog}: warning: {_one_line(msg)}")
         yield
 
+@contextlib.contextmanager
+def _no_stops():
+    "Inside: Ctrl-C, SIGTERM and SIGHUP are ignored, so that writing the results is never cut short."
+    sigs = [getattr(signal, s) for s in ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, s)]
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in sigs}
+    try: yield
+    finally:
+        for s,h in old.items(): signal.signal(s, h)
 
 # %% ../nbs/92_cli.ipynb #a377026b
+_EXIT = {'Ctrl-C': 130, 'SIGINT': 130, 'SIGTERM': 143, 'SIGHUP': 129}   # 128 + the signal's number, as shells report it
+
+def _finish(prog, res, stop, out:Path, quiet:bool, seeds:int):
+    "Print the table (a whole run), write what finished, and report how the run ended; exits unless the run was whole."
+    moved = write_err = None
+    with _no_stops():
+        if stop is None: _say(sys.stdout, ("" if quiet else "\n") + format_table(res))
+        if res is not None:
+            try: _,moved = write_results(res, out)
+            except OSError as e: write_err = e.strerror or _one_line(e)
+    files = f"{out/'results.json'}, {out/'results.md'}, {out/'results.png'}"
+    if stop is None:
+        if write_err: _fail(prog, f"could not write the results to {out} ({write_err}); nothing there was changed, and "
+                                  "the table above has the numbers")
+        if moved: _say(sys.stderr, f"{prog}: note: earlier results in {out} moved to {moved}")   # even with --quiet
+        if not quiet: _say(sys.stdout, f"\nwrote {files}")
+        return res
+    n = len(res['seeds']) if res else 0
+    if res is None: kept = "before the first seed finished: nothing written"
+    elif write_err: kept = f"{n} of {seeds} seeds had finished, but writing them to {out} failed ({write_err})"
+    else: kept = (f"{n} of {seeds} seeds finished, written to {out/'results.json'} (marked partial)"
+                  f"{f'; earlier results moved to {moved}' if moved else ''}")
+    if isinstance(stop, Interrupted):
+        what = 'interrupted' if stop.why in ('Ctrl-C', 'SIGINT') else f'stopped by {stop.why}'
+        _fail(prog, f"{what} {kept}" if res is None else f"{what}: {kept}", _EXIT.get(stop.why, 130))
+    if not is_user_error(stop):                                   # a bug: keep its traceback, after saying what was kept
+        if res is not None: _say(sys.stderr, f"{prog}: note: {kept}; the error follows")
+        raise stop
+    _fail(prog, _one_line(stop) if res is None else f"{_one_line(stop)}; {kept}")
+
 def distill(
     dataset:str='digits', # digits (embedded, no download) or cifar10
     data_path:str=None, # cifar10 only: CIFAR-10 folder or .tgz (default: $KDBOOK_CIFAR10)
-    epochs:int=20, # student epochs
+    epochs:int=20, # student epochs (1 to 1000)
     teacher_epochs:int=None, # teacher epochs (default: --epochs)
     seeds:int=5, # number of seeds (at most 100)
-    temperature:float=4., # softmax temperature of the soft-target loss
-    ce_weight:float=0.1, # weight of cross-entropy with the true labels
-    kd_weight:float=0.9, # weight of the soft-target term
+    temperature:float=4., # softmax temperature of the soft-target loss (0.1 to 100)
+    ce_weight:float=0.1, # weight of cross-entropy with the true labels (0 to 100)
+    kd_weight:float=0.9, # weight of the soft-target term (0 to 100)
     label_pct:float=0.1, # labelled fraction of the training set in the transfer-set rows
     bs:int=64, # batch size
     per_class:int=None, # cifar10 only: training images per class (default: all)
-    download:bool=False, # cifar10 only: let fastai download CIFAR-10 if it is not found
+    download:bool=False, # cifar10 only: let fastai download CIFAR-10 (170 MB) if it is not found (also on Colab, or with KDBOOK_DOWNLOAD=1)
     no_cache:bool=False, # cifar10 only: decode the images again instead of using the decoded-array cache
-    out:str='kdbook_out', # output folder for results.json, .md and .png; results already there are moved to a new sub-folder previous-<time>/, never overwritten
+    out:str='kdbook_out', # output folder for results.json, .md and .png (one run at a time); results already there are moved to a new sub-folder previous-<time>/, never overwritten
     quiet:bool=False, # print only the table (no progress)
     threads:int=0, # torch CPU threads; 0: one for digits (a second thread does not help its small models), torch's default for cifar10
 ):
-    "Teacher vs student from scratch vs distilled student, over several seeds; prints a table, writes JSON and a plot. Ctrl-C keeps the seeds done so far (marked partial)."
+    "Teacher vs student from scratch vs distilled student, over several seeds; prints a table, writes JSON and a plot. Ctrl-C, SIGTERM and SIGHUP keep the seeds done so far (marked partial)."
     prog = 'kdbook distill'
     try:
         with _one_line_warnings(prog):
             check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path, bs,
-                           per_class, threads, download, not no_cache)
+                           per_class, threads, download or None, not no_cache)
             out = check_out(out)
-            if threads or dataset == 'digits':
-                import torch
-                torch.set_num_threads(threads or 1)
-            say = None if quiet else (lambda s: print(s, flush=True))
-            res = run_distill(dataset, data_path, epochs, teacher_epochs, seeds, temperature, ce_weight, kd_weight, label_pct,
-                              bs, per_class, download, progress=say, bar=not quiet and sys.stdout.isatty(), cache=not no_cache)
-    except Interrupted as e:
-        if e.res is None: _fail(prog, "interrupted before the first seed finished: nothing written", 130)
-        moved = keep_earlier(out); path = write_results(e.res, out)
-        _fail(prog, f"interrupted: {len(e.res['seeds'])} of {seeds} seeds finished, written to {path/'results.json'} "
-                    f"(marked partial){f'; earlier results moved to {moved}' if moved else ''}", 130)
+            with OutLock(out) as lock:
+                if lock.taken_over: _say(sys.stderr, f"{prog}: note: {out} was locked by a run that is no longer running "
+                                                      f"({lock.taken_over}); taking it over")
+                if threads or DATASETS[dataset].threads:
+                    import torch
+                    torch.set_num_threads(threads or DATASETS[dataset].threads)
+                say = None if quiet else (lambda s: _say(sys.stdout, s))
+                res = stop = None
+                try:
+                    with stop_signals_raise():
+                        res = run_distill(dataset, data_path, epochs, teacher_epochs, seeds, temperature, ce_weight, kd_weight,
+                                          label_pct, bs, per_class, download or None, progress=say,
+                                          bar=not quiet and sys.stdout.isatty(), cache=not no_cache)
+                except Interrupted as e: res,stop = e.res,e
+                except KeyboardInterrupt as e:                  # a stop in the instant after the last seed: the run is whole
+                    if res is None: stop = Interrupted(None, getattr(e, 'signame', 'Ctrl-C'))
+                except Exception as e: res,stop = getattr(e, 'partial', None),e
+                return _finish(prog, res, stop, out, quiet, seeds)
     except KeyboardInterrupt: _fail(prog, "interrupted before the first seed finished: nothing written", 130)
     except Exception as e:
         if not is_user_error(e): raise
         _fail(prog, _one_line(e))
-    moved = keep_earlier(out)
-    if moved: print(f"{prog}: note: earlier results in {out} moved to {moved}", file=sys.stderr, flush=True)   # even with --quiet
-    path = write_results(res, out)
-    print(("" if quiet else "\n") + format_table(res))
-    if not quiet: print(f"\nwrote {path/'results.json'}, {path/'results.md'}, {path/'results.png'}")
-    return res
-
 
 # %% ../nbs/92_cli.ipynb #bcd8a65f
-COMMANDS = {'distill': (distill, 'teacher vs scratch vs distilled student over several seeds (the main job)')}
+COMMANDS = {'distill': (distill, 'teacher vs scratch vs distilled student, over several seeds')}
 
 def main():
     "Entry point of the `kdbook` console script: `kdbook <command> [options]`, `kdbook --version`."

@@ -12,10 +12,10 @@ import torch
 from torch import nn
 from fastcore.basics import patch, store_attr
 from sklearn.base import BaseEstimator, TransformerMixin, ClassNamePrefixFeaturesOutMixin
-from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 # %% auto #0
-__all__ = ['pca_solver_costs', 'PCACompressor', 'low_rank', 'compress_model', 'n_weights', 'SparseCompressor']
+__all__ = ['pca_solver_costs', 'PCACompressor', 'low_rank', 'compress_model', 'SparseCompressor']
 
 # %% ../nbs/05_compress.ipynb #affcb879
 def _to_torch(X, device=None, name='X'):
@@ -41,9 +41,18 @@ def _col_mean(X):
 
 def _back(T, was_numpy): return T.cpu().numpy() if was_numpy else T
 
-def _check_fitted(est, attr:str):
-    if not hasattr(est, attr):
-        raise NotFittedError(f"this {type(est).__name__} is not fitted yet: call fit(X) (or fit_transform) before transform")
+_NOT_FITTED = "this %(name)s is not fitted yet: call fit(X) (or fit_transform) before transform"   # scikit-learn's check_is_fitted
+
+def _check_scale(X):
+    "Refuse data PCA cannot handle: values so large that sums of their squares overflow `X`'s dtype, or constant data."
+    lo,hi = torch.aminmax(X, dim=0)                             # per column, one pass, no copy of X
+    m,fmax = max(float(lo.abs().max()), float(hi.abs().max())),torch.finfo(X.dtype).max
+    n,d = X.shape
+    if m*m*n*d*16 > fmax:
+        fix = "pass float64 data (X.astype('float64')) or scale X down" if X.dtype != torch.float64 else "scale X down"
+        raise ValueError(f"X's values reach {m:.3g}: the sums of their squares overflow {str(X.dtype).replace('torch.', '')} "
+                         f"(largest {fmax:.3g}) for {n} × {d} data; {fix} (PCA of X/s has the same components)")
+    if bool((lo == hi).all()): raise ValueError(f"X is constant (all {n} rows are equal): it has no variance for PCA to explain")
 
 # %% ../nbs/05_compress.ipynb #a30e6fee
 def _covariance(X, mean, chunk=None):
@@ -203,7 +212,7 @@ class PCACompressor(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     def transform(self, X):
         "Codes `(X - mean_) @ components_ᵀ` (divided by their standard deviation if `whiten`): n_samples × n_components_."
-        _check_fitted(self, 'components_')
+        check_is_fitted(self, 'components_', msg=_NOT_FITTED)
         X,was_numpy = _to_torch(X, self.device)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features but this PCACompressor was fitted on {self.n_features_in_}")
@@ -284,7 +293,9 @@ def fit(self:PCACompressor, X, y=None):
     if hasattr(X, 'columns'): self.feature_names_in_ = np.asarray(X.columns, dtype=object)
     X,was_numpy = _to_torch(X, self.device)
     n,d = X.shape
+    if d == 0: raise ValueError(f"X has no features (shape {tuple(X.shape)}): PCA needs at least one column")
     want,variance = self._target(n, d)
+    _check_scale(X)
     solver = self.solver
     if solver == 'auto': costs = pca_solver_costs(n, d, want); solver = min(costs, key=costs.get) if costs else 'full'
     mean = _col_mean(X).to(X.dtype)
@@ -315,7 +326,7 @@ def _params_like(self:PCACompressor, X):
 @patch
 def inverse_transform(self:PCACompressor, Z):
     "Reconstructions `Z @ components_ + mean_` (codes first scaled back if `whiten`): n_samples × n_features."
-    _check_fitted(self, 'components_')
+    check_is_fitted(self, 'components_', msg=_NOT_FITTED)
     Z,was_numpy = _to_torch(Z, self.device, 'Z')
     if Z.shape[1] != self.n_components_:
         raise ValueError(f"Z has {Z.shape[1]} columns but this PCACompressor keeps {self.n_components_} components")
@@ -381,10 +392,6 @@ def low_rank(
     return nn.Sequential(first, second).to(dev)
 
 # %% ../nbs/05_compress.ipynb #4f3629a3
-def _set_module(model, name, new):
-    parent,_,attr = name.rpartition('.')
-    setattr(model.get_submodule(parent) if parent else model, attr, new)
-
 def compress_model(
     model:nn.Module, # the model; it is not modified
     rank:int|None=None, # the same rank for every layer (capped at each layer's maximum)
@@ -413,14 +420,10 @@ def compress_model(
         if n_after >= n_before: continue                               # no saving: keep the layer
         Wr = (lr_[1].weight.detach().reshape(lr_[1].weight.shape[0], -1).double() @ lr_[0].weight.detach().reshape(lr_[0].weight.shape[0], -1).double())
         err = float(torch.linalg.norm(W - Wr)/torch.linalg.norm(W))
-        _set_module(new, name, lr_)
+        new.set_submodule(name, lr_)
         report.append({'layer': name, 'type': type(m).__name__, 'shape': tuple(m.weight.shape), 'rank': lr_[0].weight.shape[0],
                        'max_rank': r_max, 'params_before': n_before, 'params_after': n_after, 'rel_error': err})
     return new, report
-
-def n_weights(model:nn.Module) -> int:
-    "All parameters of `model`, trainable or not."
-    return sum(p.numel() for p in model.parameters())
 
 # %% ../nbs/05_compress.ipynb #338580c0
 class SparseCompressor(TransformerMixin, BaseEstimator):
@@ -459,7 +462,7 @@ class SparseCompressor(TransformerMixin, BaseEstimator):
     def transform(self, X):
         "Sparse codes (n_samples × n_atoms, `n_nonzero` non-zeros per row) by orthogonal matching pursuit."
         from sklearn.decomposition import sparse_encode
-        _check_fitted(self, 'dictionary_')
+        check_is_fitted(self, 'dictionary_', msg=_NOT_FITTED)
         T,was_numpy = _to_torch(X)
         if T.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {T.shape[1]} features but this SparseCompressor was fitted on {self.n_features_in_}")
@@ -470,7 +473,7 @@ class SparseCompressor(TransformerMixin, BaseEstimator):
 
     def inverse_transform(self, Z):
         "Reconstructions `codes @ dictionary_ + mean_`."
-        _check_fitted(self, 'dictionary_')
+        check_is_fitted(self, 'dictionary_', msg=_NOT_FITTED)
         T,was_numpy = _to_torch(Z, name='Z')
         out = (T.cpu().double().numpy() @ self.dictionary_ + self.mean_).astype(np.float32)
         return out if was_numpy else torch.from_numpy(out).to(T.device)

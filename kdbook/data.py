@@ -6,24 +6,20 @@ Docs: https://kdbook.github.io/kdbook/data.html.md"""
 
 # %% ../nbs/90_data.ipynb #af419101
 from __future__ import annotations
-import io, os, re, tarfile, hashlib, warnings, zlib
+import io, os, re, struct, sys, tarfile, hashlib, warnings, zlib
 from pathlib import Path
 import numpy as np
 import torch
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
+from fastai.torch_core import default_device
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'CIFAR_MEAN', 'CIFAR_STD', 'ArrayDataset', 'TensorDL', 'Compose', 'digits_data', 'dls_from_datasets',
-           'digits_dls', 'read_image_split', 'make_tiny_image_folder', 'find_cifar10', 'Normalize', 'RandomCropFlip',
-           'load_cifar10_arrays', 'cifar10_data', 'cifar10_dls']
+__all__ = ['IMG_EXTS', 'CIFAR_MEAN', 'CIFAR_STD', 'ArrayDataset', 'TensorDL', 'mask_labels', 'Compose', 'digits_data',
+           'dls_from_datasets', 'digits_dls', 'read_image_split', 'make_tiny_image_folder', 'find_cifar10', 'Normalize',
+           'RandomCropFlip', 'load_cifar10_arrays', 'cifar10_data', 'cifar10_dls']
 
 # %% ../nbs/90_data.ipynb #b60b557b
-def _deprecated_with_index(with_index, stacklevel=3):
-    "Warn when the deprecated `with_index` is passed: it does nothing any more."
-    if with_index: warnings.warn("with_index is deprecated and does nothing: the sample index of each batch now comes "
-        "from the fastai loader itself (see kdbook.cache). Drop the argument.", DeprecationWarning, stacklevel=stacklevel)
-
 class ArrayDataset:
     "Inputs `x` and integer labels `y` held as tensors; items are `(x, y)`."
     n_inp = 1
@@ -31,9 +27,7 @@ class ArrayDataset:
         x, # inputs, first dimension is the sample (tensor or numpy array)
         y, # integer labels; -100 marks an unlabelled sample (ignored by cross-entropy)
         classes=None, # class names, in label order
-        with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
     ):
-        _deprecated_with_index(with_index)
         x,y = torch.as_tensor(x),torch.as_tensor(y, dtype=torch.long)
         if len(x)!=len(y): raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         self.x,self.y = x,y
@@ -71,6 +65,19 @@ def _stratified_subset(y, frac, seed):
 def _check_frac(name, v):
     if not (0 < v <= 1): raise ValueError(f"{name} must be in (0, 1], got {v}")
 
+def mask_labels(
+    y, # integer labels (tensor or array)
+    label_pct:float, # fraction of the labels kept, stratified by class (at least one per class)
+    seed:int=0, # fixes which labels are kept
+) -> torch.Tensor:
+    "A copy of `y` in which all but a stratified `label_pct` of the labels are -100 (unlabelled)."
+    _check_frac('label_pct', label_pct)
+    t = torch.as_tensor(y)
+    if label_pct == 1: return t.clone()
+    keep = torch.as_tensor(_stratified_subset(t.cpu().numpy(), label_pct, seed), device=t.device)
+    out = torch.full_like(t, -100); out[keep] = t[keep]
+    return out
+
 class Compose:
     "Apply batch transforms `fs` in order (each maps a batch tuple to a batch tuple)."
     def __init__(self, fs): self.fs = list(fs)
@@ -83,10 +90,8 @@ def digits_data(
     valid_pct:float=0.2, # fraction of the 1,797 images held out, stratified
     seed:int=42, # fixes the split
     label_pct:float=1.0, # fraction of training labels kept; the rest are marked -100 (unlabelled)
-    with_index:bool=False, # deprecated, does nothing
 ):
     "Train and valid `ArrayDataset`s of scikit-learn's digits, 64 features in [0, 1]."
-    _deprecated_with_index(with_index)
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     if not (0 < valid_pct < 1): raise ValueError(f"valid_pct must be in (0, 1), got {valid_pct}")
@@ -94,10 +99,7 @@ def digits_data(
     d = load_digits()
     x,y = d.data.astype(np.float32)/16., d.target.astype(np.int64)
     xt,xv,yt,yv = train_test_split(x, y, test_size=valid_pct, stratify=y, random_state=seed)
-    if label_pct < 1:
-        keep = _stratified_subset(yt, label_pct, seed)
-        ylab,yt = yt,np.full_like(yt, -100)
-        yt[keep] = ylab[keep]
+    if label_pct < 1: yt = mask_labels(yt, label_pct, seed)
     names = [str(c) for c in d.target_names]
     return ArrayDataset(xt, yt, names), ArrayDataset(xv, yv, names)
 
@@ -106,11 +108,12 @@ def dls_from_datasets(
     bs:int=64, # batch size
     train_tfms=None, # batch transforms for training only (e.g. augmentation), applied after `tfms`
     tfms=None, # batch transforms for both (e.g. normalisation)
-    device=None, # where batches are put; None lets the `Learner` decide
+    device=None, # where batches are put; None: fastai's `default_device()` (the GPU when there is one)
     drop_last:bool=False, # drop the last incomplete training batch
 ):
     "fastai `DataLoaders` of `TensorDL`s: shuffled training batches, ordered validation batches."
     if bs < 1: raise ValueError(f"bs must be >= 1, got {bs}")
+    if device is None: device = default_device()
     tfms,train_tfms = list(tfms or []),list(train_tfms or [])
     trn = TensorDL(train, bs=bs, shuffle=True, drop_last=drop_last, device=device, after_batch=Compose(tfms+train_tfms))
     val = TensorDL(valid, bs=bs*2, shuffle=False, device=device, after_batch=Compose(tfms))
@@ -123,51 +126,92 @@ def digits_dls(
     valid_pct:float=0.2, # fraction held out, stratified
     seed:int=42, # fixes the split
     label_pct:float=1.0, # fraction of training labels kept (the rest is an unlabelled transfer set)
-    with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
-    device=None, # where batches are put
+    device=None, # where batches are put; None: fastai's `default_device()`
 ):
     "scikit-learn's digits as fastai `DataLoaders`: the embedded default dataset, no download."
-    _deprecated_with_index(with_index)
     return dls_from_datasets(*digits_data(valid_pct, seed, label_pct), bs=bs, device=device)
 
 # %% ../nbs/90_data.ipynb #160b0c46
 IMG_EXTS = {'.png','.jpg','.jpeg','.bmp'}
 
+def _not_regular(p:Path) -> str|None:
+    "What `p` is if it exists but is neither a folder nor a regular file (reading it could block forever), else None."
+    import stat
+    try: m = p.stat().st_mode
+    except OSError: return None
+    if stat.S_ISDIR(m) or stat.S_ISREG(m): return None
+    return ('a character device' if stat.S_ISCHR(m) else 'a block device' if stat.S_ISBLK(m) else
+            'a named pipe (FIFO)' if stat.S_ISFIFO(m) else 'a socket' if stat.S_ISSOCK(m) else 'not a regular file')
+
+def _check_source(src:Path, what:str='') -> Path:
+    "`src` if it is a folder or a regular file; a clear error if it is missing or something else (a device, a FIFO)."
+    kind = _not_regular(src)
+    if kind: raise ValueError(f"{what}{src} is {kind}, not a folder or a file: pass the dataset's folder or its .tgz archive")
+    if not src.exists(): raise FileNotFoundError(f"{what}no such file or folder: {src}")
+    return src
+
 def _split_members(names, split):
-    "Files under `.../<split>/<class>/`: `[(class, name)]` of the images kdbook reads, and the names of the other files."
-    imgs,other = [],[]
+    "Files under `<root>/<split>/<class>/`: `({root: [(class, name)]}, {root: [other names]})` of the images kdbook reads."
+    imgs,other = {},{}
     for n in names:
         parts = Path(n).parts
         if len(parts) < 3 or parts[-3] != split or parts[-1].startswith('.'): continue   # hidden files (.DS_Store) are not data
-        if Path(n).suffix.lower() in IMG_EXTS: imgs.append((parts[-2], n))
-        else: other.append(n)
+        root = '/'.join(parts[:-3])
+        if Path(n).suffix.lower() in IMG_EXTS: imgs.setdefault(root, []).append((parts[-2], n))
+        else: other.setdefault(root, []).append(n)
     return imgs, other
+
+def _one_root(imgs, src, split) -> str:
+    "The one folder inside `src` that holds `<split>/<class>/` images; an error naming two of them if there are several."
+    if len(imgs) <= 1: return next(iter(imgs), '')
+    a,b = sorted(imgs)[:2]
+    name = lambda r: f"'{r}/{split}/'" if r else f"'{split}/' at the top"
+    raise ValueError(f"{src} holds the dataset more than once: {name(a)} and {name(b)} both have class folders. "
+                     "Remove the extra copy, or pass the folder of the one to use")
 
 def _warn_skipped(other, src, split):
     "One warning for all the files under `<split>/<class>/` that are not images kdbook reads (e.g. .webp, .gif, .tif)."
     if other: warnings.warn(f"skipped {len(other)} file(s) under '{split}/<class>/' in {src} that are not "
         f"{'/'.join(sorted(IMG_EXTS))} images, e.g. {other[0]!r}; convert them to PNG to use them", stacklevel=3)
 
+_8BIT_MODES = {'1', 'L', 'P', 'RGB', 'RGBA', 'LA', 'PA', 'CMYK', 'YCbCr'}   # Pillow reads 16-bit RGB(A) PNGs as RGB(A)
+
+def _to_rgb(im, name) -> np.ndarray:
+    "An image as `uint8` H×W×3. 16-bit grayscale (Pillow's 'I;16*' and 'I' modes) keeps its high byte, as Pillow does for 16-bit RGB."
+    if im.mode in _8BIT_MODES: return np.asarray(im.convert('RGB'))
+    if im.mode.startswith('I;16') or im.mode == 'I':
+        a = np.asarray(im).astype(np.int64)
+        if a.min() < 0 or a.max() > 65535: raise ValueError(f"image file {name!r} holds values outside 0-65535 (mode {im.mode}); convert it to 8-bit PNG")
+        return np.repeat((a >> 8).astype(np.uint8)[..., None], 3, axis=-1)
+    raise ValueError(f"image file {name!r} has mode {im.mode!r}, which kdbook does not read: convert it to 8-bit RGB PNG")
+
 def _decode(data, name):
+    "The image file `data` (named `name` in messages) as `uint8` H×W×3."
     from PIL import Image
-    try:
-        with Image.open(io.BytesIO(data)) as im: return np.asarray(im.convert('RGB'))
+    try: im = Image.open(io.BytesIO(data)); im.load()
     except Exception as e:
         why = re.sub(r'\s*<_io\.BytesIO object at 0x[0-9a-fA-F]+>', '', str(e)) or type(e).__name__   # no memory addresses
         raise ValueError(f"corrupt image file {name!r} ({why}). Remove or replace it.") from None
+    with im: return _to_rgb(im, name)
 
-def _pick(members, per_class, seed):
-    "Group members by class (sorted), keep the first `per_class` of each after a seeded shuffle when subsetting."
+def _pick(members, per_class, seed, classes=None):
+    "Group members by class, label them by their index in `classes` (default: the sorted class names), keep `per_class` of each."
     by = {}
     for c,n in members: by.setdefault(c, []).append(n)
-    classes = sorted(by)
+    classes = sorted(by) if classes is None else list(classes)
     rng = np.random.RandomState(seed)
     picked = []
     for ci,c in enumerate(classes):
-        names = sorted(by[c])
+        names = sorted(by.get(c, []))
         if per_class is not None and per_class < len(names): names = [names[j] for j in sorted(rng.choice(len(names), per_class, replace=False))]
         picked += [(ci,n) for n in names]
     return classes, picked
+
+def _check_classes(found, classes, split, src):
+    "With `classes` given (e.g. the training split's), every class folder of this split must be one of them."
+    extra = sorted(set(found) - set(classes))
+    if extra: raise ValueError(f"class {extra[0]!r} has images under '{split}/' in {src} but is not a class of the training "
+        f"split ({', '.join(classes)}): every class needs images in both splits; add train/{extra[0]}/ or remove {split}/{extra[0]}/")
 
 def _check_no_empty_class(dirs, classes, split, src):
     "Raise if a class folder under `<split>/` holds no image: it would silently drop a class and shift the labels."
@@ -177,24 +221,33 @@ def _check_no_empty_class(dirs, classes, split, src):
         raise ValueError(f"class folder {empty[0]!r} in {src} has no images ({', '.join(sorted(IMG_EXTS))}): "
                          "add its images or remove the folder")
 
+def _select(names, dirs, split, src, per_class, seed, classes):
+    "From the file and folder names of a dataset: `(classes, [(label, name)], other files)` of one split."
+    found,other = _split_members(names, split)
+    root = _one_root(found, src, split)
+    members = found.get(root, [])
+    if classes is not None and members: _check_classes({c for c,_ in members}, classes, split, src)
+    classes,picked = _pick(members, per_class, seed, classes)
+    _check_no_empty_class([d for d in dirs if '/'.join(Path(d).parts[:-2]) == root], {c for c,_ in members}, split, src)
+    return classes, picked, other.get(root, [])
+
 def read_image_split(
     src, # a folder or a .tgz/.tar archive in the layout of fastai's CIFAR
     split:str='train', # 'train' or 'test'
     per_class:int|None=None, # keep this many images per class (seeded choice); None keeps all
     seed:int=0, # fixes the per-class choice
+    classes=None, # label by these class names (e.g. the training split's; the split may lack some); None: its own, sorted
 ):
     "Decode one split of an image-folder dataset to `(x uint8 N×C×H×W, y int64, classes)`."
-    src = Path(src)
+    src = _check_source(Path(src))
     if per_class is not None and per_class < 1: raise ValueError(f"per_class must be >= 1 or None, got {per_class}")
     if src.is_dir():
         paths = sorted(src.rglob('*'))
         files = [str(p.relative_to(src)) for p in paths if p.is_file()]
-        members,other = _split_members(files, split)
-        classes,picked = _pick(members, per_class, seed)
-        _check_no_empty_class([str(p.relative_to(src)) for p in paths if p.is_dir()], classes, split, src)
-        read = lambda n: (src/n).read_bytes()
-        imgs = [_decode(read(n), n) for _,n in picked]
-    elif src.is_file():
+        classes,picked,other = _select(files, [str(p.relative_to(src)) for p in paths if p.is_dir()], split, src,
+                                       per_class, seed, classes)
+        imgs = [_decode((src/n).read_bytes(), n) for _,n in picked]
+    else:
         try: tf = tarfile.open(src)
         except tarfile.TarError:
             why = 'an empty file' if src.stat().st_size == 0 else 'not a gzip, bzip2, xz or tar file'
@@ -203,9 +256,8 @@ def read_image_split(
             with tf:
                 members = tf.getmembers()
                 mems = [m for m in members if m.isfile()]
-                found,other = _split_members([m.name for m in mems], split)
-                classes,picked = _pick(found, per_class, seed)
-                _check_no_empty_class([m.name for m in members if m.isdir()], classes, split, src)
+                classes,picked,other = _select([m.name for m in mems], [m.name for m in members if m.isdir()], split, src,
+                                               per_class, seed, classes)
                 want,got = {n for _,n in picked},{}
                 for m in mems:  # one pass in archive order: seeking backwards in a gzip stream would re-read it
                     if m.name in want: got[m.name] = _decode(tf.extractfile(m).read(), m.name)
@@ -213,7 +265,6 @@ def read_image_split(
         except (EOFError, tarfile.TarError, zlib.error, OSError) as e:   # a truncated download, a damaged gzip stream
             raise ValueError(f"{src} is truncated or damaged ({type(e).__name__}: {e}). Download it again, "
                              "or pass the unpacked folder.") from None
-    else: raise FileNotFoundError(f"no such file or folder: {src}")
     _warn_skipped(other, src, split)
     if not picked:
         raise ValueError(f"no images found under '{split}/<class>/' in {src}. Expected the layout of fastai's CIFAR: "
@@ -225,6 +276,16 @@ def read_image_split(
     return x, y, classes
 
 # %% ../nbs/90_data.ipynb #3cf99ecc
+def _write_png(fname, a:np.ndarray):
+    "Write `a` (H×W or H×W×3, `uint8` or `uint16`) as a PNG of the same bit depth; Pillow writes all but 16-bit RGB."
+    from PIL import Image
+    if a.dtype == np.uint8 or a.ndim == 2: return Image.fromarray(a).save(fname)
+    h,w,_ = a.shape                                            # 16-bit RGB: colour type 2, bit depth 16, no filter
+    raw = b''.join(b'\x00' + a[i].astype('>u2').tobytes() for i in range(h))
+    chunk = lambda t,d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+    Path(fname).write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 2, 0, 0, 0)) +
+                            chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+
 def make_tiny_image_folder(
     root, # folder to create; its subfolder `cifar_tiny/` gets the images
     n_train:int=20, # images per class in train/
@@ -233,9 +294,11 @@ def make_tiny_image_folder(
     size:int=32, # image side
     seed:int=0, # fixes the images
     archive:bool=False, # also write `cifar_tiny.tgz` and return its path
+    bits:int=8, # 8, or 16 for 16-bit PNGs (each 8-bit value v written as 257·v, so they decode to the same images)
+    gray:bool=False, # grayscale images (the mean of the three channels)
 ):
     "Write a small learnable CIFAR-style image folder (each class has its own colour and stripe pattern); return its path."
-    from PIL import Image
+    if bits not in (8, 16): raise ValueError(f"bits must be 8 or 16, got {bits}")
     rng = np.random.RandomState(seed)
     base = Path(root)/'cifar_tiny'
     for split,n in (('train',n_train),('test',n_test)):
@@ -245,7 +308,9 @@ def make_tiny_image_folder(
                 img = rng.randint(0, 80, (size,size,3))
                 img[..., ci%3] += 120
                 img[(np.arange(size)//(ci+2))%2==0, :, (ci+1)%3] += 50
-                Image.fromarray(img.clip(0,255).astype(np.uint8)).save(d/f'{j:04d}.png')
+                img = img.clip(0,255).astype(np.uint8)
+                if gray: img = img.mean(-1).round().astype(np.uint8)
+                _write_png(d/f'{j:04d}.png', img if bits == 8 else img.astype(np.uint16)*257)
     (base/'labels.txt').write_text('\n'.join(classes)+'\n')
     if not archive: return base
     tgz = Path(root)/'cifar_tiny.tgz'
@@ -253,32 +318,47 @@ def make_tiny_image_folder(
     return tgz
 
 # %% ../nbs/90_data.ipynb #ceada2bf
-def _fastai_cifar_dir():
+def _fastai_cifar_dir() -> Path:
+    "Where fastai's `untar_data(URLs.CIFAR)` keeps CIFAR-10 (`~/.fastai/data/cifar10` unless fastai is configured otherwise)."
     try:
         from fastai.data.external import fastai_path
         return Path(fastai_path('data'))/'cifar10'
     except Exception: return Path(os.environ.get('FASTAI_HOME', '~/.fastai')).expanduser()/'data'/'cifar10'
 
+def _home_short(p) -> str:
+    "`p` with the home folder written `~`, so that messages and stored outputs name no machine."
+    p,home = str(p),str(Path.home())
+    return '~' + p[len(home):] if p == home or p.startswith(home + os.sep) else p
+
+def _download_allowed(download:bool|None=None) -> bool:
+    "`download` if given; else True on Colab or when `KDBOOK_DOWNLOAD=1`, False elsewhere."
+    if download is not None: return bool(download)
+    return 'google.colab' in sys.modules or os.environ.get('KDBOOK_DOWNLOAD') == '1'
+
 def find_cifar10(
     path=None, # a folder or archive; overrides everything else
-    download:bool=False, # if not found locally, call fastai's `untar_data(URLs.CIFAR)` (needs internet)
-):
-    "Where CIFAR-10 is: `path`, then `$KDBOOK_CIFAR10`, then fastai's data folder (downloading only if `download`)."
-    tried = []
-    for src,p in (('path argument',path), ('KDBOOK_CIFAR10',os.environ.get('KDBOOK_CIFAR10'))):
-        if p:
-            if Path(p).expanduser().exists(): return Path(p).expanduser()
-            if src=='path argument': raise FileNotFoundError(f"CIFAR-10 not found at the path argument '{p}': no such file or folder")
-            tried.append(f"{src}='{p}' (does not exist)")
-        else: tried.append(f"{src} (not set)")
+    download:bool|None=None, # fetch it with fastai's `untar_data(URLs.CIFAR)` if not found; None: only on Colab or with KDBOOK_DOWNLOAD=1
+) -> Path:
+    "Where CIFAR-10 is: `path`, then `$KDBOOK_CIFAR10`, then fastai's data folder, then a download (on Colab, with `KDBOOK_DOWNLOAD=1`, or if `download`)."
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.exists(): return _check_source(p)
+        raise FileNotFoundError(f"CIFAR-10 not found at the path argument '{path}': no such file or folder")
+    env = os.environ.get('KDBOOK_CIFAR10')
+    if env and Path(env).expanduser().exists(): return _check_source(Path(env).expanduser(), 'KDBOOK_CIFAR10=')
     d = _fastai_cifar_dir()
     if (d/'train').is_dir(): return d
-    tried.append(f"fastai's data folder {d}")
-    if download:
+    if _download_allowed(download):
         from fastai.data.external import untar_data, URLs
-        return Path(untar_data(URLs.CIFAR))
-    raise FileNotFoundError("CIFAR-10 was not found. Looked in: " + "; ".join(tried) + ". Fix: pass a path to the "
-        "cifar10 folder or .tgz, set KDBOOK_CIFAR10 to it, or pass download=True (CLI: --download) when online.")
+        try: return Path(untar_data(URLs.CIFAR))
+        except Exception as e:
+            raise ConnectionError(f"CIFAR-10 was not found locally and downloading it with fastai's untar_data(URLs.CIFAR) "
+                f"failed ({type(e).__name__}: {e}); check the connection, or provide a local copy (see find_cifar10)") from None
+    looked = f"KDBOOK_CIFAR10='{env}' (does not exist)" if env else "KDBOOK_CIFAR10 (not set)"
+    raise FileNotFoundError(f"CIFAR-10 was not found (looked at {looked} and fastai's data folder {_home_short(d)}). "
+        "Provide it one of three ways: 1. pass its folder or .tgz as the path (command: --data-path) or set KDBOOK_CIFAR10 "
+        f"to it; 2. unpack it into fastai's data folder ({_home_short(d)}/train/...); 3. let fastai download it "
+        "(170 MB): set KDBOOK_DOWNLOAD=1 or pass download=True (command: --download).")
 
 # %% ../nbs/90_data.ipynb #abb74e47
 CIFAR_MEAN,CIFAR_STD = (0.4914,0.4822,0.4465),(0.2470,0.2435,0.2616)
@@ -313,77 +393,113 @@ class RandomCropFlip:
         return (x, *rest)
 
 # %% ../nbs/90_data.ipynb #20a56f86
-def _cache_dir():
-    return Path(os.environ.get('KDBOOK_CACHE', Path.home()/'.cache'/'kdbook'))
+def _cache_dir() -> Path: return Path(os.environ.get('KDBOOK_CACHE') or Path.home()/'.cache'/'kdbook')
+
+def _cache_name() -> str:
+    "How messages name the cache folder."
+    v = os.environ.get('KDBOOK_CACHE')
+    return f"KDBOOK_CACHE={v}" if v else f"the cache folder {_home_short(_cache_dir())} (KDBOOK_CACHE is not set)"
 
 def _source_key(src:Path, split:str) -> str:
-    "Fingerprint of what `read_image_split(src, split)` reads: an archive's bytes, or a folder's file names, sizes and mtimes."
+    "Fingerprint of what `read_image_split(src, split)` reads: an archive's bytes, or the name and bytes of every file under a folder's `<split>/<class>/`."
     h = hashlib.sha1()
     if src.is_dir():
-        h.update(str(src.resolve()).encode())
         for p in sorted(src.rglob('*')):
             rel = p.relative_to(src)
             if len(rel.parts) >= 3 and rel.parts[-3] == split and p.is_file():
-                st = p.stat(); h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+                h.update(f"{rel.as_posix()}\n".encode()); h.update(hashlib.sha1(p.read_bytes()).digest())
     else:
         with open(src, 'rb') as f:
             for blk in iter(lambda: f.read(1<<22), b''): h.update(blk)
     return h.hexdigest()
 
+def _read_cache(f:Path):
+    "`(x, y, classes)` from cache file `f`; None if there is none, or, after a warning naming it, if it is damaged."
+    try:
+        if not f.is_file(): return None
+    except OSError: return None
+    try:
+        with open(f, 'rb') as fh, np.load(fh, allow_pickle=False) as d: x,y,classes = d['x'],d['y'],[str(c) for c in d['classes']]
+        if not (x.dtype == np.uint8 and x.ndim == 4 and y.dtype == np.int64 and y.shape == (len(x),) and classes
+                and (len(y) == 0 or (y.min() >= 0 and y.max() < len(classes)))):
+            raise ValueError(f"unexpected arrays: x {x.dtype} {x.shape}, y {y.dtype} {y.shape}, {len(classes)} classes")
+    except Exception as e:
+        why = ' '.join(str(e).split()) or type(e).__name__
+        warnings.warn(f"the decoded-array cache file {f} is damaged ({type(e).__name__}: {why}); decoding the images again "
+                      "and rewriting it", stacklevel=3)
+        return None
+    return torch.from_numpy(x), torch.from_numpy(y), classes
+
+def _write_cache(f:Path, x, y, classes):
+    "Write cache file `f` atomically (a temporary name, then a rename); if the folder is unusable, warn once and carry on."
+    tmpf = f.with_name(f'.{f.stem}.{os.getpid()}.tmp.npz')
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmpf, x=x.numpy(), y=y.numpy(), classes=np.array(classes))
+        os.replace(tmpf, f)                                # never leave a half-written cache file behind
+    except OSError as e:
+        try: tmpf.unlink(missing_ok=True)
+        except OSError: pass
+        d = f.parent
+        why = 'it is a file, not a folder' if d.exists() and not d.is_dir() else (e.strerror or str(e))
+        if str(d) not in _CACHE_WARNED:
+            _CACHE_WARNED.add(str(d))
+            warnings.warn(f"{_cache_name()} is not a usable cache folder ({why}): carrying on without the decoded-array "
+                          "cache; set KDBOOK_CACHE to a folder you can write to, or pass cache=False (command: --no-cache)", stacklevel=3)
+
+_CACHE_WARNED = set()
+
 def load_cifar10_arrays(
-    path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder
+    path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder (see `find_cifar10`)
     split:str='train', # 'train' or 'test'
     per_class:int|None=None, # keep this many images per class (seeded); None keeps all
     seed:int=0, # fixes the per-class choice
-    download:bool=False, # allow fastai's `untar_data` when nothing is found locally
-    cache:bool=True, # keep decoded arrays under `$KDBOOK_CACHE` (default ~/.cache/kdbook), keyed on what was read
+    download:bool|None=None, # fastai's `untar_data` when not found locally; None: only on Colab or with KDBOOK_DOWNLOAD=1
+    cache:bool=True, # keep decoded arrays under `$KDBOOK_CACHE` (default ~/.cache/kdbook), keyed on the bytes read
+    classes=None, # label by these class names (e.g. the training split's); None: the split's own, sorted
 ):
     "CIFAR-10 `split` as `(x uint8 N×3×32×32, y, classes)`, decoded once and cached."
     if split not in ('train','test'): raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    src = find_cifar10(path, download)
+    src,f = find_cifar10(path, download),None
     if cache:
-        key = hashlib.sha1(f"{_source_key(src, split)}|{split}|{per_class}|{seed}".encode()).hexdigest()[:16]
+        key = hashlib.sha1(f"{_source_key(src, split)}|{split}|{per_class}|{seed}|{classes}".encode()).hexdigest()[:16]
         f = _cache_dir()/f'cifar10-{split}-{key}.npz'
-    if cache and f.exists():
-        d = np.load(f, allow_pickle=False)
-        return torch.from_numpy(d['x']), torch.from_numpy(d['y']), [str(c) for c in d['classes']]
-    x,y,classes = read_image_split(src, split, per_class, seed)
-    if cache:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        tmpf = f.with_suffix(f'.{os.getpid()}.tmp.npz')
-        np.savez(tmpf, x=x.numpy(), y=y.numpy(), classes=np.array(classes))
-        os.replace(tmpf, f)                                # never leave a half-written cache file behind
+        got = _read_cache(f)
+        if got is not None: return got
+    x,y,classes = read_image_split(src, split, per_class, seed, classes)
+    if f is not None: _write_cache(f, x, y, classes)
     return x, y, classes
 
 def cifar10_data(
-    path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder
+    path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder (see `find_cifar10`)
     per_class:int|None=None, # training images per class (None: all 5,000)
     test_per_class:int|None=None, # test images per class (None: all 1,000)
     seed:int=0, # fixes the per-class choice
-    with_index:bool=False, # deprecated, does nothing
-    download:bool=False, # allow fastai's `untar_data` when nothing is found locally
+    download:bool|None=None, # fastai's `untar_data` when not found locally; None: only on Colab or with KDBOOK_DOWNLOAD=1
     cache:bool=True, # read and write the decoded-array cache (False: decode every time)
 ):
-    "CIFAR-10 train and test `ArrayDataset`s of `uint8` images."
-    _deprecated_with_index(with_index)
-    xt,yt,classes = load_cifar10_arrays(path, 'train', per_class, seed, download, cache)
-    xv,yv,_ = load_cifar10_arrays(path, 'test', test_per_class, seed, download, cache)
+    "CIFAR-10 train and test `ArrayDataset`s of `uint8` images, both labelled by the training split's class names."
+    src = find_cifar10(path, download)
+    xt,yt,classes = load_cifar10_arrays(src, 'train', per_class, seed, cache=cache)
+    xv,yv,_ = load_cifar10_arrays(src, 'test', test_per_class, seed, cache=cache, classes=classes)
+    missing = [c for i,c in enumerate(classes) if not (yv == i).any()]
+    if missing: raise ValueError(f"class {missing[0]!r} of the training split has no images under 'test/' in {src}"
+        f"{f' (nor {len(missing)-1} more)' if len(missing) > 1 else ''}: every class needs images in both splits; "
+        f"add test/{missing[0]}/ or remove train/{missing[0]}/")
     return ArrayDataset(xt, yt, classes), ArrayDataset(xv, yv, classes)
 
 def cifar10_dls(
-    path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder
+    path=None, # folder or archive; else `$KDBOOK_CIFAR10`, else fastai's data folder (see `find_cifar10`)
     bs:int=128, # batch size
     per_class:int|None=None, # training images per class (None: all)
     test_per_class:int|None=None, # test images per class (None: all)
     augment:bool=True, # random crop + flip on training batches
-    with_index:bool=False, # deprecated, does nothing: the loader knows each batch's indices
     seed:int=0, # fixes the per-class choice
-    device=None, # where batches are put
-    download:bool=False, # allow fastai's `untar_data` when nothing is found locally
+    device=None, # where batches are put; None: fastai's `default_device()`
+    download:bool|None=None, # fastai's `untar_data` when not found locally; None: only on Colab or with KDBOOK_DOWNLOAD=1
     cache:bool=True, # read and write the decoded-array cache (False: decode every time)
 ):
     "CIFAR-10 as fastai `DataLoaders`, normalised, augmented on the device; the test set is the validation set."
-    _deprecated_with_index(with_index)
     trn,val = cifar10_data(path, per_class, test_per_class, seed, download=download, cache=cache)
     return dls_from_datasets(trn, val, bs=bs, tfms=[Normalize()], train_tfms=[RandomCropFlip()] if augment else None,
                              device=device)

@@ -6,36 +6,66 @@ Docs: https://kdbook.github.io/kdbook/reliability.html.md"""
 
 # %% ../nbs/93_reliability.ipynb #19102260
 from __future__ import annotations
-import random
+import pickle
 from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
 from fastai.callback.core import Callback
 from fastai.learner import SkipToEpoch
-from fastai.torch_core import rank_distrib, num_distrib
+from fastai.torch_core import rank_distrib, num_distrib, get_random_states, set_random_states
 
 # %% auto #0
 __all__ = ['ResumeCheckpoint', 'cpu_safe_distributed']
 
 # %% ../nbs/93_reliability.ipynb #161d3855
+_STATE_FORMAT = 'kdbook.ResumeCheckpoint/2'
+
 def _shuffler(dl):
     "The loader whose `rng` draws the shuffling (a `DistributedDL` delegates it to the loader it wraps)."
     while hasattr(dl, 'dl'): dl = dl.dl
     return dl
 
 def _rng_state(dl) -> dict:
+    "fastai's `get_random_states()` and the loader's shuffling state, in types `torch.load(weights_only=True)` reads."
+    s = get_random_states()
+    name,keys,pos,has_gauss,cached = s['numpy_state']
+    s['numpy_state'] = (str(name), torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached))
     dl = _shuffler(dl)
-    s = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate(),
-         'dl': dl.rng.getstate() if hasattr(dl, 'rng') else None}
-    if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
-    return s
+    return {'fastai': s, 'dl': dl.rng.getstate() if hasattr(dl, 'rng') else None}
 
 def _set_rng_state(s:dict, dl):
+    r = dict(s['fastai'])
+    name,keys,pos,has_gauss,cached = r['numpy_state']
+    r['numpy_state'] = (name, keys.numpy().astype(np.uint32), pos, has_gauss, cached)
+    if not torch.cuda.is_available(): r['torch_cuda_state'] = []      # a GPU run resumed on a CPU: nothing to restore there
+    set_random_states(**r)
     dl = _shuffler(dl)
-    torch.set_rng_state(s['torch']); np.random.set_state(s['numpy']); random.setstate(s['python'])
     if s.get('dl') is not None and hasattr(dl, 'rng'): dl.rng.setstate(s['dl'])
-    if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
+
+def _bad_file(f, why):
+    return ValueError(f"cannot resume from {f}: {why}; it was not written by ResumeCheckpoint, or has been changed or cut "
+                      "short. Delete it, or resume from another epoch")
+
+def _torch_load(f):
+    "`torch.load(f, weights_only=True)`: tensors and plain values only, never code; anything else is refused in one line."
+    try: return torch.load(f, weights_only=True, map_location='cpu')
+    except pickle.UnpicklingError: raise _bad_file(f, "it holds objects other than tensors and plain values, which "
+                                                   "kdbook never loads (they could run code)") from None
+    except Exception as e: raise _bad_file(f, f"{type(e).__name__}: {' '.join(str(e).split()).split('. ')[0][:200]}") from None
+
+def _check_state(s, f) -> dict:
+    "The state dict `s` read from `f`, after checking every field's type."
+    def isint(v): return isinstance(v, int) and not isinstance(v, bool)
+    r = s.get('rng') if isinstance(s, dict) else None
+    fa = r.get('fastai') if isinstance(r, dict) else None
+    ok = (isinstance(s, dict) and s.get('format') == _STATE_FORMAT and isint(s.get('epoch')) and isint(s.get('train_iter'))
+          and isinstance(fa, dict) and isinstance(fa.get('torch_state'), torch.Tensor) and isinstance(fa.get('random_state'), tuple)
+          and isinstance(fa.get('numpy_state'), tuple) and len(fa['numpy_state']) == 5 and isinstance(fa['numpy_state'][1], torch.Tensor)
+          and isinstance(fa.get('torch_cuda_state'), list) and isinstance(s.get('smooth_loss'), tuple) and len(s['smooth_loss']) == 2)
+    if not ok: raise _bad_file(f, f"it is not a state file of this kind ('format': {_STATE_FORMAT!r}, 'epoch', 'rng', "
+                                  "'train_iter', 'smooth_loss')")
+    return s
 
 class ResumeCheckpoint(Callback):
     "Save weights, optimizer, random states and iteration count after every epoch; restore them on `fit(..., start_epoch=k)`."
@@ -43,7 +73,10 @@ class ResumeCheckpoint(Callback):
     def __init__(self,
         fname:str='checkpoint', # files are `learn.path/learn.model_dir/{fname}_{epoch}.pth` and `..._{epoch}.state[.rankN].pth`
         keep:int|None=None, # keep only the last `keep` epochs' files (None keeps all)
-    ): self.fname,self.keep = fname,keep
+    ):
+        if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
+            raise ValueError(f"keep must be None (keep every epoch's files) or an integer >= 1 (the last epochs kept), got {keep!r}")
+        self.fname,self.keep = fname,keep
 
     def _files(self, epoch):
         "Weights + optimizer (written by rank 0 only, as fastai does), and this process's own random state."
@@ -58,11 +91,15 @@ class ResumeCheckpoint(Callback):
             missing = [str(f) for f in self._files(self.start-1) if not f.exists()]
             if missing: raise FileNotFoundError(f"cannot resume at epoch {self.start}: no checkpoint {missing}; "
                                                 f"was the run saved with ResumeCheckpoint({self.fname!r}) in the same learn.path?")
+            sf = self._files(self.start-1)[1]
+            self.state = _check_state(_torch_load(sf), sf)       # checked before any training
 
     def before_epoch(self):
         if not self.start or self.epoch != self.start: return
-        self.learn.load(f'{self.fname}_{self.start-1}', with_opt=True)
-        s = torch.load(self._files(self.start-1)[1], weights_only=False)
+        try: self.learn.load(f'{self.fname}_{self.start-1}', with_opt=True, weights_only=True)   # fastai's own safe types only
+        except pickle.UnpicklingError: raise _bad_file(self._files(self.start-1)[0], "it holds objects other than tensors and "
+                                                       "plain values, which kdbook never loads (they could run code)") from None
+        s = self.state
         _set_rng_state(s['rng'], self.dls.train)
         self.learn.train_iter = s['train_iter']
         sm = self.learn.recorder.smooth_loss
@@ -73,8 +110,9 @@ class ResumeCheckpoint(Callback):
         self.learn.save(f'{self.fname}_{self.epoch}', with_opt=True)      # fastai: a no-op on ranks other than 0
         self._files(self.epoch)[1].parent.mkdir(parents=True, exist_ok=True)
         sm = self.learn.recorder.smooth_loss
-        torch.save({'epoch': self.epoch, 'rng': _rng_state(self.dls.train), 'train_iter': self.learn.train_iter,
-                    'smooth_loss': (sm.val, sm.count)}, self._files(self.epoch)[1])
+        torch.save({'format': _STATE_FORMAT, 'epoch': self.epoch, 'rng': _rng_state(self.dls.train),
+                    'train_iter': int(self.learn.train_iter), 'smooth_loss': (torch.as_tensor(sm.val).detach().cpu().as_subclass(torch.Tensor), int(sm.count))},
+                   self._files(self.epoch)[1])
         if self.keep is not None and self.epoch >= self.keep:
             for f in self._files(self.epoch-self.keep): f.unlink(missing_ok=True)
 

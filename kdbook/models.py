@@ -12,6 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
+from fastai.torch_core import default_device
 from .data import Normalize, RandomCropFlip
 
 # %% auto #0
@@ -259,11 +260,19 @@ class AutocastBF16(nn.Module):
         with torch.autocast(x.device.type, dtype=torch.bfloat16):
             return self.model(x.contiguous(memory_format=torch.channels_last)).float()
 
-def bf16_is_fast() -> bool:
-    "True on a CUDA GPU that supports bfloat16, or a Linux CPU with AVX-512 BF16 or AMX: where `AutocastBF16` pays."
-    if torch.cuda.is_available(): return torch.cuda.is_bf16_supported()
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
+def _cpu_flags() -> str:
+    "The CPU's feature flags from /proc/cpuinfo (Linux); '' elsewhere."
+    try: return Path('/proc/cpuinfo').read_text()
+    except OSError: return ''
+
+def bf16_is_fast(
+    device=None, # where the model runs; None: fastai's `default_device()`
+) -> bool:
+    "True where bfloat16 is native, so `AutocastBF16` pays: a CUDA GPU of compute capability 8.0 or more, or a CPU with AVX-512 BF16 or AMX."
+    dev = torch.device(device) if device is not None else default_device()
+    if dev.type == 'cuda': return torch.cuda.is_available() and torch.cuda.get_device_capability(dev) >= (8, 0)
+    if dev.type != 'cpu': return False
+    flags = _cpu_flags()
     return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
 # %% ../nbs/91_models.ipynb #fe61042c
