@@ -10,6 +10,7 @@ import math, difflib, inspect
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import store_attr, basic_repr
 from fastai.losses import CrossEntropyLossFlat
 
 # %% auto #0
@@ -39,15 +40,29 @@ def check_weights(**weights) -> dict:
         raise ValueError(f"all loss weights are 0 ({', '.join(out)}): nothing would be learned. Give at least one a positive weight.")
     return out
 
-def check_logits(student_logits, teacher_logits):
-    "Both logits must be floating tensors of the same shape `(batch, n_classes)`."
+def _not_rows(name, shape, loss, rowwise) -> str:
+    msg = f"{loss} needs {name} of shape (batch, classes), got {tuple(shape)}"
+    if len(shape) < 2: return msg + ": for a single sample add a batch axis, `logits[None]`"
+    if rowwise: return (msg + ". Per-pixel logits (batch, classes, height, width) are rows once the class axis is "
+                        "last: `logits.movedim(1, -1).flatten(0, -2)` (DistillCallback does this for losses with rowwise=True)")
+    return (msg + f". {loss} is not a mean over rows (rowwise=False), so per-pixel logits cannot be flattened for it: "
+                  "for segmentation logits use SoftTargetLoss")
+
+def check_logits(
+    student_logits, teacher_logits, # both (batch, classes), floating point
+    loss:str='this loss', # the loss's name, for the messages
+    rowwise:bool=True, # whether the loss is a mean over rows (then the message shows how to flatten per-pixel logits)
+):
+    "Both logits must be floating tensors of the same shape `(batch, n_classes)`: the class axis is the last of two."
     for nm,v in (('student_logits',student_logits),('teacher_logits',teacher_logits)):
         if not isinstance(v, torch.Tensor): raise TypeError(f"{nm} must be a torch.Tensor, got {type(v).__name__}")
         if not v.is_floating_point(): raise TypeError(f"{nm} must be floating point logits, got dtype {v.dtype}")
+    for nm,v in (('student_logits',student_logits),('teacher_logits',teacher_logits)):
+        if v.dim() != 2: raise ValueError(_not_rows(nm, v.shape, loss, rowwise))
     if student_logits.shape != teacher_logits.shape:
         s,t = tuple(student_logits.shape),tuple(teacher_logits.shape)
         hint = (f"the student has {s[-1]} classes and the teacher {t[-1]}: they must predict the same classes"
-                if len(s)==len(t) and s[:-1]==t[:-1] else "they must come from the same batch")
+                if s[0]==t[0] else "they must come from the same batch")
         raise ValueError(f"student and teacher logits differ in shape: {s} vs {t}; {hint}")
 
 # %% ../nbs/03_losses.ipynb #6cd633a4
@@ -60,13 +75,13 @@ def standardize_logits(
     return (z - z.mean(-1, keepdim=True)) / (z.std(-1, keepdim=True) + eps)
 
 def soft_target_loss(
-    student_logits:torch.Tensor, # (batch, classes)
+    student_logits:torch.Tensor, # (batch, classes): one row per sample (or per pixel, flattened)
     teacher_logits:torch.Tensor, # (batch, classes)
     T:float=4., # temperature
     standardize:bool=False, # z-score each sample's student and teacher logits first (Sun et al. 2024)
 ) -> torch.Tensor:
     "Hinton et al.'s soft-target loss `T² · KL(softmax(t/T) ‖ softmax(s/T))`, batch mean, computed in float32."
-    T = check_temperature(T); check_logits(student_logits, teacher_logits)
+    T = check_temperature(T); check_logits(student_logits, teacher_logits, 'soft_target_loss')
     s,t = student_logits.float(),teacher_logits.float()
     if standardize: s,t = standardize_logits(s),standardize_logits(t)
     log_q = F.log_softmax(s/T, dim=-1)
@@ -74,10 +89,15 @@ def soft_target_loss(
     return F.kl_div(log_q, log_p, reduction='batchmean', log_target=True) * (T*T)
 
 class SoftTargetLoss:
-    "Callable soft-target loss with temperature `T`: `T² · KL(softmax(t/T) ‖ softmax(s/T))`, batch mean."
-    def __init__(self, T:float=4., standardize:bool=False): self.T,self.standardize = check_temperature(T),standardize
-    def __call__(self, student_logits, teacher_logits): return soft_target_loss(student_logits, teacher_logits, self.T, self.standardize)
-    def __repr__(self): return f"SoftTargetLoss(T={self.T}" + (", standardize=True)" if self.standardize else ")")
+    "Callable soft-target loss with temperature `T`: `T² · KL(softmax(t/T) ‖ softmax(s/T))`, mean over rows."
+    rowwise = True   # a mean over rows of a per-row term: per-pixel logits can be flattened to rows
+    def __init__(self,
+        T:float=4., # temperature
+        standardize:bool=False, # z-score each row's logits first (Sun et al. 2024)
+    ): T = check_temperature(T); store_attr()
+    def __call__(self, student_logits, teacher_logits):
+        return soft_target_loss(student_logits, teacher_logits, self.T, self.standardize)
+    __repr__ = basic_repr('T,standardize')
 
 # %% ../nbs/03_losses.ipynb #2c078822
 def hard_target_loss(
@@ -86,7 +106,7 @@ def hard_target_loss(
     k:int=1, # 1: cross-entropy with the teacher's argmax; k>1: with a target spread evenly over its top-k classes
 ) -> torch.Tensor:
     "Cross-entropy of the student against the teacher's top-`k` classes (uniform over them), batch mean, in float32."
-    check_logits(student_logits, teacher_logits)
+    check_logits(student_logits, teacher_logits, 'hard_target_loss')
     C = student_logits.shape[-1]
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= C:
         raise ValueError(f"k must be an integer in [1, {C}] (the number of classes), got {k!r}")
@@ -97,11 +117,12 @@ def hard_target_loss(
 
 class HardTargetLoss:
     "Callable hard-target loss: cross-entropy against the teacher's top-`k` classes."
-    def __init__(self, k:int=1):
+    rowwise = True   # a mean over rows of a per-row term
+    def __init__(self, k:int=1): # 1: the teacher's argmax; k > 1: a target spread evenly over its top-k classes
         if not isinstance(k, int) or isinstance(k, bool) or k < 1: raise ValueError(f"k must be an integer >= 1, got {k!r}")
-        self.k = k
+        store_attr()
     def __call__(self, student_logits, teacher_logits): return hard_target_loss(student_logits, teacher_logits, self.k)
-    def __repr__(self): return f"HardTargetLoss(k={self.k})"
+    __repr__ = basic_repr('k')
 
 # %% ../nbs/03_losses.ipynb #a83e2db3
 def logits_mse_loss(
@@ -111,7 +132,7 @@ def logits_mse_loss(
     standardize:bool=False, # z-score each sample's logits first (`standardize_logits`)
 ) -> torch.Tensor:
     "Mean squared error between student and teacher logits (Ba & Caruana 2014), in float32."
-    check_logits(student_logits, teacher_logits)
+    check_logits(student_logits, teacher_logits, 'logits_mse_loss')
     s,t = student_logits.float(),teacher_logits.float()
     if standardize: s,t = standardize_logits(s),standardize_logits(t)
     elif center: s,t = s - s.mean(-1, keepdim=True),t - t.mean(-1, keepdim=True)
@@ -119,9 +140,14 @@ def logits_mse_loss(
 
 class LogitsMSELoss:
     "Callable logit-regression loss."
-    def __init__(self, center:bool=False, standardize:bool=False): self.center,self.standardize = center,standardize
-    def __call__(self, student_logits, teacher_logits): return logits_mse_loss(student_logits, teacher_logits, self.center, self.standardize)
-    def __repr__(self): return f"LogitsMSELoss(center={self.center}, standardize={self.standardize})"
+    rowwise = True   # the mean over rows of each row's mean squared error
+    def __init__(self,
+        center:bool=False, # subtract each row's mean logit from both first
+        standardize:bool=False, # z-score each row's logits first
+    ): store_attr()
+    def __call__(self, student_logits, teacher_logits):
+        return logits_mse_loss(student_logits, teacher_logits, self.center, self.standardize)
+    __repr__ = basic_repr('center,standardize')
 
 # %% ../nbs/03_losses.ipynb #c26d4e3e
 def labelled_cross_entropy(
@@ -215,11 +241,11 @@ def dkd_loss(
     ignore_index:int=-100, # the label of unlabelled samples
 ) -> torch.Tensor:
     "Decoupled KD: `T² · (alpha · TCKD + beta · NCKD)`, mean over the samples that have a target, in float32."
-    T = check_temperature(T); check_logits(student_logits, teacher_logits)
+    T = check_temperature(T); check_logits(student_logits, teacher_logits, 'DKD', rowwise=False)
     if unlabelled not in DKD_UNLABELLED: raise ValueError(f"unlabelled must be one of {list(DKD_UNLABELLED)}, got {unlabelled!r}")
     if targets is None: raise ValueError("DKD needs the labels: call it with targets= (DistillCallback passes them)")
     s,t = student_logits.float(),teacher_logits.float()
-    if s.dim() != 2 or s.shape[-1] < 2: raise ValueError(f"DKD needs logits (batch, classes >= 2), got shape {tuple(s.shape)}")
+    if s.shape[-1] < 2: raise ValueError(f"DKD needs logits (batch, classes >= 2), got shape {tuple(s.shape)}")
     if standardize: s,t = standardize_logits(s),standardize_logits(t)
     y = DKD_UNLABELLED[unlabelled](targets.to(s.device).long(), t, ignore_index)
     keep = y != ignore_index
@@ -231,6 +257,7 @@ def dkd_loss(
 # %% ../nbs/03_losses.ipynb #4c343216
 class DKDLoss:
     "Callable decoupled KD loss, with the authors' optional linear warm-up over the first `warmup` epochs."
+    rowwise = False   # one true class per row: per-pixel logits are refused, not flattened
     def __init__(self,
         alpha:float=1., # weight of TCKD
         beta:float=8., # weight of NCKD
@@ -239,15 +266,14 @@ class DKDLoss:
         unlabelled:str='teacher', # 'teacher' or 'skip' (see `dkd_loss`)
         standardize:bool=False, # z-score the logits first
     ):
-        self.T = check_temperature(T)
-        w = check_weights(alpha=alpha, beta=beta); self.alpha,self.beta = w['alpha'],w['beta']
+        T,(alpha,beta) = check_temperature(T),check_weights(alpha=alpha, beta=beta).values()
         if unlabelled not in DKD_UNLABELLED: raise ValueError(f"unlabelled must be one of {list(DKD_UNLABELLED)}, got {unlabelled!r}")
         if not (isinstance(warmup, int) and warmup >= 0): raise ValueError(f"warmup must be a number of epochs >= 0, got {warmup!r}")
-        self.warmup,self.unlabelled,self.standardize = warmup,unlabelled,standardize
+        store_attr()
     def __call__(self, student_logits, teacher_logits, targets=None, epoch:int=0):
         f = min((epoch+1)/self.warmup, 1.) if self.warmup else 1.
         return f*dkd_loss(student_logits, teacher_logits, targets, self.alpha, self.beta, self.T, self.unlabelled, self.standardize)
-    def __repr__(self): return f"DKDLoss(alpha={self.alpha}, beta={self.beta}, T={self.T}, warmup={self.warmup}, unlabelled={self.unlabelled!r})"
+    __repr__ = basic_repr('alpha,beta,T,warmup,unlabelled,standardize')
 
 # %% ../nbs/03_losses.ipynb #0a26b441
 def _pearson_rows(a, b, eps=1e-8):
@@ -263,7 +289,7 @@ def dist_loss(
     standardize:bool=False, # z-score the logits first
 ) -> torch.Tensor:
     "DIST: `T² · (beta · (1 - mean row correlation) + gamma · (1 - mean column correlation))` of the softened probabilities."
-    T = check_temperature(T); check_logits(student_logits, teacher_logits)
+    T = check_temperature(T); check_logits(student_logits, teacher_logits, 'DIST', rowwise=False)
     s,t = student_logits.float(),teacher_logits.float()
     if standardize: s,t = standardize_logits(s),standardize_logits(t)
     ys,yt = F.softmax(s/T, -1),F.softmax(t/T, -1)
@@ -273,12 +299,18 @@ def dist_loss(
 
 class DISTLoss:
     "Callable DIST loss (inter- and intra-class Pearson relations)."
-    def __init__(self, beta:float=1., gamma:float=1., T:float=1., standardize:bool=False):
-        self.T = check_temperature(T)
-        w = check_weights(beta=beta, gamma=gamma); self.beta,self.gamma = w['beta'],w['gamma']
-        self.standardize = standardize
-    def __call__(self, student_logits, teacher_logits): return dist_loss(student_logits, teacher_logits, self.beta, self.gamma, self.T, self.standardize)
-    def __repr__(self): return f"DISTLoss(beta={self.beta}, gamma={self.gamma}, T={self.T})"
+    rowwise = False   # the intra-class term correlates the rows of a batch: not a mean over rows
+    def __init__(self,
+        beta:float=1., # weight of the inter-class relation
+        gamma:float=1., # weight of the intra-class relation
+        T:float=1., # temperature
+        standardize:bool=False, # z-score the logits first
+    ):
+        T,(beta,gamma) = check_temperature(T),check_weights(beta=beta, gamma=gamma).values()
+        store_attr()
+    def __call__(self, student_logits, teacher_logits):
+        return dist_loss(student_logits, teacher_logits, self.beta, self.gamma, self.T, self.standardize)
+    __repr__ = basic_repr('beta,gamma,T,standardize')
 
 # %% ../nbs/03_losses.ipynb #fed41a14
 def _match_spatial(a, b):
@@ -316,8 +348,8 @@ def attention_map(features:torch.Tensor, p:float=2.) -> torch.Tensor:
 
 class AttentionTransferLoss:
     "Attention-transfer loss: mean squared difference of the student's and teacher's normalised attention maps."
-    def __init__(self, p:float=2.): self.p = p
+    def __init__(self, p:float=2.): store_attr() # the power of |f| pooled over channels
     def __call__(self, student_features, teacher_features):
         fs,ft = _match_spatial(student_features, teacher_features)
         return (attention_map(fs, self.p) - attention_map(ft, self.p)).pow(2).mean()
-    def __repr__(self): return f"AttentionTransferLoss(p={self.p})"
+    __repr__ = basic_repr('p')
