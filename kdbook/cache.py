@@ -6,7 +6,7 @@ Docs: https://kdbook.github.io/kdbook/cache.html.md"""
 
 # %% ../nbs/04a_cache.ipynb #965b62a5
 from __future__ import annotations
-import json, math, numbers, os, warnings
+import json, numbers, os, warnings
 from pathlib import Path
 import torch
 from fastcore.basics import store_attr, patch

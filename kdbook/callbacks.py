@@ -7,7 +7,6 @@ Docs: https://kdbook.github.io/kdbook/callbacks.html.md"""
 # %% ../nbs/04_callbacks.ipynb #215b9d51
 from __future__ import annotations
 import difflib, inspect, warnings
-import cloudpickle
 import torch
 from torch import nn
 from fastcore.basics import patch
@@ -155,8 +154,8 @@ def distill(self:Learner,
     **kwargs # `DistillCallback`'s other options: `ce_weight`, `kd_weight`, `T`, `teacher_out`, `student_out`, ...
 ) -> Learner:
     "Add a `DistillCallback` from `teacher` (and a `FeatureDistill` per feature term), replacing earlier ones; returns `self`."
-    old = (DistillCallback, FeatureDistill) if features is not None else DistillCallback
-    self.remove_cbs(self.cbs.filter(lambda c: isinstance(c, old)))
+    self.remove_cb(DistillCallback)
+    if features is not None: self.remove_cb(FeatureDistill)
     self.add_cb(DistillCallback(teacher, loss, **kwargs))
     for f in features or []: self.add_cb(FeatureDistill(teacher, *f))
     return self

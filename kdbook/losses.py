@@ -6,7 +6,7 @@ Docs: https://kdbook.github.io/kdbook/losses.html.md"""
 
 # %% ../nbs/03_losses.ipynb #f95adebf
 from __future__ import annotations
-import math, difflib, inspect
+import math, inspect
 import torch
 from torch import nn
 import torch.nn.functional as F

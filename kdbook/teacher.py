@@ -316,7 +316,7 @@ def _normalize_stats(dl):
     "Mean and std (flat lists) of the first `Normalize` transform `dl` applies, or None."
     for o in loader_tfms(dl):
         if type(o).__name__ == 'Normalize' and getattr(o, 'mean', None) is not None:
-            return [torch.as_tensor(o.mean).flatten().tolist(), torch.as_tensor(o.std).flatten().tolist()]
+            return [[float(f'{v:.6g}') for v in torch.as_tensor(t).flatten().tolist()] for t in (o.mean, o.std)]
     return None
 
 def _first_batch(dl): return tuple(dl.one_batch()) if hasattr(dl, 'one_batch') else tuple(next(iter(dl)))
