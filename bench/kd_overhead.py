@@ -6,7 +6,7 @@
 Every method trains the same student (kdbook.models.SmallCNN) with the same teacher, data, batch size (128),
 optimiser (torch.optim.Adam, lr 1e-3, no weight decay; fastai runs use it through `OptimWrapper`) and objective
 (0.1 · CE + 0.9 · T² · KL, T = 4), in one process, interleaved round-robin; the table gives the median seconds per
-epoch (training + validation, as fastai runs an epoch). Writes bench/results/kd_overhead.md.
+epoch (training + validation, as fastai runs an epoch). Writes bench/results/kd_overhead.md (not with --quick).
 """
 import argparse, json, os, statistics, subprocess, sys, time, warnings
 from functools import partial
@@ -224,7 +224,7 @@ def fmt_s(v): return f"{v:.3f}" if v < 10 else f"{v:.2f}"
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--quick', action='store_true', help='smoke run: 512 training / 256 validation images, 1 epoch, 1 repeat')
+    ap.add_argument('--quick', action='store_true', help='smoke run: 512 training / 256 validation images, 1 epoch, 1 repeat; writes nothing')
     ap.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (peak memory then from torch.cuda.max_memory_allocated)")
     ap.add_argument('--n-train', type=int, default=2560, help='training images (20 batches of 128)')
     ap.add_argument('--n-valid', type=int, default=512, help='validation images')
@@ -312,7 +312,8 @@ How it was measured:
 - {load_note(load0, load1)}. Whole run {wall/60:.1f} min; {stamp()}.
 - Command: `{command_line()}`
 """
-    p = write_result('kd_overhead', md)
-    print('\n' + md); print(f"written to {p}")
+    print('\n' + md)
+    if a.quick: print("(--quick smoke run: nothing written)"); return
+    print(f"written to {write_result('kd_overhead', md)}")
 
 if __name__ == '__main__': main()
