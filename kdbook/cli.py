@@ -274,7 +274,8 @@ def run_distill(
     from kdbook.data import ArrayDataset, mask_labels
     from kdbook.models import n_params
     from kdbook.losses import SoftTargetLoss, LabelledCrossEntropy
-    from kdbook.callbacks import DistillCallback, TeacherCache
+    from kdbook.callbacks import DistillCallback
+    from kdbook.cache import TeacherCache
     if teacher_epochs is None: teacher_epochs = epochs
     check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, label_pct, teacher_epochs, data_path, bs,
                    per_class, download=download, cache=cache)
