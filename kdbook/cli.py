@@ -118,6 +118,7 @@ def check_settings(dataset, epochs, seeds, temperature, ce_weight, kd_weight, la
             raise UsageError(f"--{nm} does nothing with --dataset {dataset} ({spec.about}); drop it"
                              f"{', or add --dataset ' + ' or '.join(takes) if takes else ''}")
     if data_path is not None:
+        if not str(data_path).strip(): raise UsageError("--data-path is empty; point it at the cifar10 folder or cifar10.tgz")
         kind = _path_kind(Path(data_path).expanduser())
         if kind == 'missing': raise UsageError(f"--data-path {data_path} does not exist; point it at the cifar10 folder or cifar10.tgz")
         if kind != 'ok': raise UsageError(f"--data-path {data_path} is {kind}, not a folder or a file; point it at the cifar10 folder or cifar10.tgz")

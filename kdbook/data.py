@@ -341,6 +341,7 @@ def find_cifar10(
 ) -> Path:
     "Where CIFAR-10 is: `path`, then `$KDBOOK_CIFAR10`, then fastai's data folder, then a download (on Colab, with `KDBOOK_DOWNLOAD=1`, or if `download`)."
     if path is not None:
+        if not str(path).strip(): raise ValueError("the CIFAR-10 path is empty: pass its folder or .tgz, or None to look for it")
         p = Path(path).expanduser()
         if p.exists(): return _check_source(p)
         raise FileNotFoundError(f"CIFAR-10 not found at the path argument '{path}': no such file or folder")
