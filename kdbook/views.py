@@ -476,7 +476,10 @@ class KeyedCutMix(KeyedMix):
         cx,cy = np.floor(u[:, 1]*W).astype(np.int64),np.floor(u[:, 2]*H).astype(np.int64)
         return np.clip(cx-cw, 0, W),np.clip(cy-ch, 0, H),np.clip(cx+cw, 0, W),np.clip(cy+ch, 0, H)
     def combine(self, xb, xb1, idx, epoch):
-        x,dev = xb[0],xb[0].device; H,W = x.shape[-2:]
+        x,dev = xb[0],xb[0].device
+        if x.ndim != 4: raise ValueError(f"KeyedCutMix pastes boxes into images (batch, channels, height, width), got "
+                                         f"inputs of shape {tuple(x.shape)}: use KeyedMixUp for other inputs")
+        H,W = x.shape[-2:]
         x1,y1,x2,y2 = (torch.from_numpy(o).to(dev).view(-1, 1, 1) for o in self.boxes(idx, epoch, H, W))
         r,c = torch.arange(H, device=dev).view(1, H, 1),torch.arange(W, device=dev).view(1, 1, W)
         box = (r >= y1) & (r < y2) & (c >= x1) & (c < x2)
