@@ -1,4 +1,4 @@
-"""`KeyedCropFlip` draws each sample's crop and flip from `(seed, epoch, index)` alone, so the teacher's outputs on exactly the views a student will see can be computed once and stored: `ViewCache` replays them, in any of the cache's formats, and refuses views it does not hold.
+"""Keyed augmentations (pad-crop + flip, fastai's `RandomResizedCrop` + flip, MixUp and CutMix) draw each sample's view from `(seed, epoch, index)` alone, so the teacher's outputs on exactly the views a student will see can be computed once and stored: `ViewCache` replays them, in any of the cache's formats, and refuses views it does not hold.
 
 Docs: https://kdbook.github.io/kdbook/views.html.md"""
 
@@ -6,24 +6,31 @@ Docs: https://kdbook.github.io/kdbook/views.html.md"""
 
 # %% ../nbs/04b_views.ipynb #cfd4cb39
 from __future__ import annotations
-import warnings
-from contextlib import contextmanager
+import hashlib, math, numbers, warnings
+from contextlib import contextmanager, ExitStack
 import numpy as np
 import torch
 import torch.distributed as dist
+from PIL import Image
 from fastcore.basics import store_attr, patch
 from fastai.callback.core import Callback
+from fastai.callback.mixup import MixHandler
 from fastai.callback.schedule import LRFinder
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
+from fastai.torch_core import to_device, find_bs, unsqueeze
+from fastai.vision.core import PILMask, TensorBBox, TensorPoint
+from fastai.vision.augment import RandTransform   # also patches `crop_pad` and `flip_lr` onto images, boxes, points
 from fasttransform import Transform
 from .teacher import (teacher_module, run_teacher, batch_indices, loader_tfms, train_only_tfms, n_inputs,
                             fingerprint, fingerprint_info, dls_vocab, check_same_vocab, check_pipeline, describe_inputs)
 from .cache import TeacherCache
 
 # %% auto #0
-__all__ = ['VIEW_MODES', 'KEYED_VIEWS', 'view_hash', 'n_crop_flip_views', 'crop_flip_params', 'apply_crop_flip', 'KeyedTransform',
-           'keyed_tfms', 'KeyedCropFlip', 'key_views', 'ViewCache', 'KeyedViews']
+__all__ = ['VIEW_MODES', 'KEYED_VIEWS', 'view_hash', 'keyed_uniforms', 'n_crop_flip_views', 'crop_flip_params', 'apply_crop_flip',
+           'KeyedTransform', 'keyed_tfms', 'KeyedCropFlip', 'key_views', 'rrc_params', 'KeyedRandomResizedCrop',
+           'beta_from_uniforms', 'keyed_batch', 'KeyedMix', 'KeyedMixUp', 'KeyedCutMix', 'key_parts', 'views_key',
+           'key_diff', 'ViewCache', 'keyed_mixes', 'KeyedViews']
 
 # %% ../nbs/04b_views.ipynb #04662f8b
 _M64 = np.uint64
@@ -43,6 +50,20 @@ def view_hash(
     "A 64-bit hash of each `(seed, epoch, idx)` triple: the same triple always gives the same number, on any machine."
     i = np.asarray(torch.as_tensor(idx).cpu(), dtype=np.int64).astype(np.uint64)
     return _mix(_mix(_mix(np.full_like(i, seed % 2**64, dtype=np.uint64)) ^ _M64(epoch)) ^ i)
+
+# %% ../nbs/04b_views.ipynb #ku000002
+_GOLDEN = _M64(0x9E3779B97F4A7C15)
+
+def keyed_uniforms(
+    seed:int, epoch:int, idx, # the key: the seed, the epoch and sample indices (tensor, list or array)
+    n:int, # uniforms per sample
+    stream:str='', # the kind of draw: the streams of one seed are independent of each other
+) -> np.ndarray:
+    "`(len(idx), n)` uniforms in [0, 1), a pure function of `(seed, epoch, idx, stream)`: splitmix64 from `view_hash`."
+    s = _M64(int.from_bytes(hashlib.blake2b(stream.encode(), digest_size=8).digest(), 'little'))
+    h = np.atleast_1d(view_hash(seed, epoch, idx)) ^ s
+    with np.errstate(over='ignore'): z = _mix(h[:, None] + np.arange(n, dtype=np.uint64)*_GOLDEN)
+    return (z >> _M64(11)).astype(np.float64) * 2.0**-53
 
 # %% ../nbs/04b_views.ipynb #54c962bb
 def n_crop_flip_views(
@@ -80,49 +101,80 @@ def apply_crop_flip(
 def _is_distributed() -> bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 def _wraps(dl) -> bool: return isinstance(getattr(dl, 'dl', None), DataLoader)   # fastai's DistributedDL
 
+class _PassStart:
+    "`dl.before_iter`, which first runs the loader's own, then tells keyed transform `tfm` that a pass starts."
+    def __init__(self, tfm, dl): self.tfm,self.dl,self.prev = tfm,dl,dl.__dict__.get('before_iter')
+    def before_iter(self):
+        if self.prev is not None: self.prev()
+        else: type(self.dl).before_iter(self.dl)
+        if self.tfm.dl is self.dl: self.tfm.new_pass()
+    @classmethod
+    def install(cls, tfm, dl):
+        "Wrap `dl.before_iter` once per transform; a bound method, so `dl.new()` does not copy it to other loaders."
+        h = dl.__dict__.get('before_iter')
+        while isinstance(getattr(h, '__self__', None), cls):
+            if h.__self__.tfm is tfm: return
+            h = h.__self__.prev
+        dl.before_iter = cls(tfm, dl).before_iter
+
+# %% ../nbs/04b_views.ipynb #kt000001
 class KeyedTransform(Transform):
-    "A batch augmentation whose draw for each sample depends only on `(seed, epoch, sample index)`."
-    split_idx = 0   # training batches only
+    "An augmentation whose draw for each sample depends only on `(seed, epoch, sample index)`."
+    split_idx,per_item = 0,False   # a batch transform for training batches only; an item transform sets per_item
     def __init__(self, seed:int=0):
         super().__init__()
         self.seed,self.epoch,self.dl,self.view,self.last_idx = int(seed),0,None,None,None
-        self._idxs,self._pos,self._passes,self._driven = None,0,0,False
+        self._idxs,self._pos,self._passes,self._driven,self._pinned,self._given = None,0,0,False,False,None
 
     def attach(self, dl):
         "Read the samples' indices from `dl`, the fastai `DataLoader` being iterated; returns `self`."
         if not isinstance(dl, DataLoader):
             raise TypeError(f"{type(self).__name__} reads sample indices from a fastai DataLoader, got {type(dl).__name__}")
         self.dl,self._idxs,self._pos = dl,None,0
+        _PassStart.install(self, dl)
         return self
 
     def set_epoch(self, epoch:int):
         "Set the epoch of the next batches (as `DistributedSampler.set_epoch`); `KeyedViews` does it for a `Learner`."
         self.epoch,self._driven = int(epoch),True
 
+    def new_pass(self):
+        "The attached loader starts a pass (main process): advance the epoch if nobody set it since the last pass."
+        if self._passes and not self._driven and not self._pinned: self.epoch += 1
+        self._passes,self._driven = self._passes+1,False
+
     def setups(self, dl):
         "fastai calls this when it builds a `TfmdDL` around the transform: the first training loader is attached."
         if self.dl is None and isinstance(dl, DataLoader): self.attach(dl)
 
+    def valid(self, b, **kwargs):
+        "What the transform does to validation data (`split_idx=1`): nothing, unless a subclass says otherwise."
+        return b
+
 # %% ../nbs/04b_views.ipynb #68c4f534
 @patch
 def _next_indices(self:KeyedTransform, n:int) -> torch.Tensor|None:
-    "The indices of the next `n` samples of the attached loader's pass (None during fastai's set-up pass)."
+    "The indices of the next `n` samples this process transforms in the loader's pass (None in fastai's set-up pass)."
     name = type(self).__name__
+    if self._given is not None:                                       # a keyed mix's partners: the indices are given
+        out,self._given = self._given[:n],self._given[n:]
+        if len(out) != n: raise ValueError(f"{name} was given fewer sample indices than the samples it transforms")
+        return torch.as_tensor(out, dtype=torch.long)
     if self.dl is None:
         raise ValueError(f"{name} does not know which samples this batch holds: call tfm.attach(dls.train), or train "
                          "with a fastai Learner and the KeyedViews() callback")
+    idxs = getattr(self.dl, '_DataLoader__idxs', None)
+    if idxs is None and hasattr(self.dl, '_one_pass') and not hasattr(self.dl, '_types'): return None   # set-up pass
     if _is_distributed() and not _wraps(self.dl):
         raise ValueError(f"{name} is attached to {type(self.dl).__name__}, but in distributed training fastai iterates "
                          "the DistributedDL that wraps it: add the KeyedViews() callback (it attaches learn.dls.train)")
-    idxs = getattr(self.dl, '_DataLoader__idxs', None)
     if idxs is None:
-        if hasattr(self.dl, '_one_pass') and not hasattr(self.dl, '_types'): return None   # fastai's set-up pass
         raise ValueError(f"{name} is attached to a {type(self.dl).__name__} that is not being iterated, so it cannot "
                          "tell which samples this batch holds: attach it to the loader being iterated (KeyedViews())")
-    if idxs is not self._idxs:                                          # the loader started a new pass
-        if self._passes and not self._driven: self.epoch += 1           # nobody sets the epoch: advance it
-        self._idxs,self._pos,self._driven,self._passes = idxs,0,False,self._passes+1
-    out = idxs[self._pos:self._pos+n]
+    if idxs is not self._idxs: self._idxs,self._pos = idxs,0          # a new pass, or a worker's first item of it
+    bs,nw,w = self.dl.bs or 1,getattr(self.dl, 'num_workers', 1) or 1,getattr(self.dl, 'offs', 0) or 0
+    start = ((self._pos//bs)*nw + w)*bs + self._pos % bs             # worker w of nw loads batches w, w+nw, ...
+    out = idxs[start:start+n]
     if len(out) != n: raise ValueError(f"the batch has {n} samples but the loader has {len(out)} left in this pass: "
                                        f"is the {name} attached to the loader that is being iterated?")
     self._pos += n
@@ -130,30 +182,40 @@ def _next_indices(self:KeyedTransform, n:int) -> torch.Tensor|None:
 
 @patch
 def __call__(self:KeyedTransform, b, split_idx=None, **kwargs):
-    "Augment batch `b` during a pass of the attached loader; fastai's validation pipeline (`split_idx=1`) leaves it."
-    if split_idx not in (None, 0): return b
-    self.last_idx = self._next_indices(len(b[0] if isinstance(b, (tuple, list)) else b))
+    "Augment `b` (a batch, or an item if `per_item`) of the attached loader's pass; validation data gets `valid(b)`."
+    if split_idx not in (None, 0): return self.valid(b, split_idx=split_idx, **kwargs)
+    self.last_idx = self._next_indices(1 if self.per_item else len(b[0] if isinstance(b, (tuple, list)) else b))
     if self.last_idx is None: return b                              # fastai's type-inference pass
-    self.draw(self.last_idx)
+    self.draw(self.last_idx, b)
     return super(KeyedTransform, self).__call__(b, split_idx=0, **kwargs)
 
 @patch
 @contextmanager
 def fixed(self:KeyedTransform,
     dl, # the loader to read indices from meanwhile
-    epoch:int=0, # the epoch to draw
+    epoch:int=0, # the epoch to draw, in every pass
     view:int|None=None, # or one view for every sample (a transform with a finite number of views)
 ):
     "Temporarily read indices from `dl` and draw epoch `epoch` (or the single view `view`); restores the state afterwards."
-    old = (self.dl,self.epoch,self.view,self._idxs,self._pos,self._passes,self._driven)
-    self.attach(dl); self.epoch,self.view,self._passes,self._driven = epoch,view,0,True
+    old = (self.dl,self.epoch,self.view,self._idxs,self._pos,self._passes,self._driven,self._pinned)
+    self.attach(dl); self.epoch,self.view,self._pinned = epoch,view,True
     try: yield self
-    finally: self.dl,self.epoch,self.view,self._idxs,self._pos,self._passes,self._driven = old
+    finally: self.dl,self.epoch,self.view,self._idxs,self._pos,self._passes,self._driven,self._pinned = old
+
+@patch
+@contextmanager
+def given(self:KeyedTransform,
+    idx, # the samples the next calls transform, in order
+):
+    "Draw for samples `idx` at the current epoch instead of reading the loader's pass (how a keyed mix loads partners)."
+    old,self._given = self._given,[int(i) for i in idx]
+    try: yield self
+    finally: self._given = old
 
 def keyed_tfms(
     dl, # a training loader
 ) -> list:
-    "The keyed transforms `dl` applies."
+    "The keyed transforms `dl` applies, in the order it applies them."
     return [o for o in loader_tfms(dl) if isinstance(o, KeyedTransform)]
 
 # %% ../nbs/04b_views.ipynb #38493d68
@@ -180,7 +242,7 @@ class KeyedCropFlip(KeyedTransform):
         if self.view is not None: return torch.full_like(idx, self.view)
         e = self.epoch if epoch is None else epoch
         return torch.from_numpy((view_hash(self.seed, e, idx) % np.uint64(self.n_views)).astype(np.int64))
-    def draw(self, idx): self._views = self.views(idx)
+    def draw(self, idx, b=None): self._views = self.views(idx)
     def encodes(self, x:torch.Tensor): return apply_crop_flip(x, self._views, self.pad, self.flip) if x.ndim == 4 else x
 
 # %% ../nbs/04b_views.ipynb #350701ab
@@ -192,23 +254,284 @@ def _crop_flip_views(key):
         raise ValueError(f"key: a crop_flip key needs an integer seed, an integer pad >= 0 and a boolean flip, got {key}")
     return n_crop_flip_views(p, f)
 
-KEYED_VIEWS = {'crop_flip': _crop_flip_views}   # key kind: key -> its number of distinct views (checks the key)
+# key kind: key -> its number of distinct views (and raise on a malformed key). None: the draws are continuous (or
+# several keyed draws are combined), there is no finite set of views to enumerate, and only replay caches hold them.
+KEYED_VIEWS = {'crop_flip': _crop_flip_views}
 
 def key_views(
     key:dict, # a keyed transform's `key`
-) -> int:
-    "The number of distinct views of the augmentation `key` describes (raises on a malformed key)."
+) -> int|None:
+    "The number of distinct views of the augmentation `key` describes; None if they are continuous (replay only)."
     if not isinstance(key, dict) or key.get('kind') not in KEYED_VIEWS:
         raise ValueError(f"key: must be a keyed transform's key with kind in {tuple(KEYED_VIEWS)}, got {key!r}")
     return KEYED_VIEWS[key['kind']](key)
 
+# %% ../nbs/04b_views.ipynb #rr000002
+def rrc_params(
+    seed:int, epoch:int, idx, # the key: the augmentation's seed, the epoch, sample indices
+    w, h, # each image's width and height (numbers, or arrays with one per index)
+    min_scale:float=0.08, max_scale:float=1., ratio=(3/4, 4/3), # as in fastai's `RandomResizedCrop`
+    flip:bool=True, # mirror half the crops
+) -> tuple:
+    "Left, top, width, height and mirror flag of each sample's crop: fastai's `RandomResizedCrop` draw, keyed."
+    u = keyed_uniforms(seed, epoch, idx, 23, 'rrc_flip')
+    n = len(u); w,h = (np.broadcast_to(np.asarray(o, dtype=np.int64), (n,)) for o in (w, h))
+    area = (min_scale + (max_scale-min_scale)*u[:, 0:20:2]) * (w*h)[:, None].astype(np.float64)
+    lo,hi = math.log(ratio[0]),math.log(ratio[1])
+    r = np.exp(lo + (hi-lo)*u[:, 1:20:2])                                 # ten attempts at an area and a ratio
+    nw,nh = np.round(np.sqrt(area*r)).astype(np.int64),np.round(np.sqrt(area/r)).astype(np.int64)
+    fits = (nw <= w[:, None]) & (nh <= h[:, None])
+    hit,first,rows = fits.any(1),fits.argmax(1),np.arange(n)
+    asp = w/h                                                             # after ten misses: fastai's fallback
+    fw = np.where(asp < ratio[0], w, np.where(asp > ratio[1], (h*ratio[1]).astype(np.int64), w))
+    fh = np.where(asp < ratio[0], (w/ratio[0]).astype(np.int64), h)
+    cw,ch = np.where(hit, nw[rows, first], fw),np.where(hit, nh[rows, first], fh)
+    left = np.where(hit, np.floor(u[:, 20]*(w-cw+1)), (w-cw)//2).astype(np.int64)
+    top = np.where(hit, np.floor(u[:, 21]*(h-ch+1)), (h-ch)//2).astype(np.int64)
+    return left, top, cw, ch, (u[:, 22] < 0.5) & bool(flip)
+
+# %% ../nbs/04b_views.ipynb #rr000006
+def _image_size(b) -> tuple:
+    for o in (b if isinstance(b, (tuple, list)) else (b,)):
+        if isinstance(o, Image.Image): return o.size
+    raise TypeError(f"KeyedRandomResizedCrop crops PIL images, as an item transform (item_tfms=...); got an item of "
+                    f"{[type(o).__name__ for o in (b if isinstance(b, (tuple, list)) else (b,))]}")
+
+class KeyedRandomResizedCrop(KeyedTransform, RandTransform):
+    "fastai's `RandomResizedCrop` (+ horizontal flip) drawn from `(seed, epoch, sample index)`: an item transform."
+    split_idx,order,per_item = None,1,True
+    def __init__(self,
+        size:int|tuple, # the output size, `(height, width)` or one number for both
+        min_scale:float=0.08, # the crop's smallest share of the image's area
+        ratio=(3/4, 4/3), # the range of the crop's width over height
+        resamples=(Image.BILINEAR, Image.NEAREST), # Pillow resampling of images, and of masks
+        val_xtra:float=0.14, # validation: the share of `size` added before the centre crop
+        max_scale:float=1., # the crop's largest share of the image's area
+        seed:int=0, # the augmentation's seed: the same seed gives every run the same crops
+        flip:bool=True, # mirror half the crops
+    ):
+        super().__init__(seed)
+        h,w = (size, size) if isinstance(size, int) else size
+        if not (0 < min_scale <= max_scale and 0 < ratio[0] <= ratio[1] and min(h, w) >= 1):
+            raise ValueError(f"need size >= 1, 0 < min_scale <= max_scale and 0 < ratio[0] <= ratio[1], got size="
+                             f"{size!r}, min_scale={min_scale}, max_scale={max_scale}, ratio={ratio}")
+        self.size,self.min_scale,self.max_scale,self.ratio = (int(w), int(h)),float(min_scale),float(max_scale),ratio
+        self.resamples,self.val_xtra,self.flip = tuple(int(r) for r in resamples),float(val_xtra),bool(flip)
+
+    @property
+    def key(self) -> dict:
+        return dict(kind='rrc_flip', seed=self.seed, size=[self.size[1], self.size[0]], min_scale=self.min_scale,
+                    max_scale=self.max_scale, ratio=[float(r) for r in self.ratio], flip=self.flip,
+                    resamples=list(self.resamples))
+    n_views = None                                                    # continuous draws
+    def __repr__(self): return f"KeyedRandomResizedCrop(size={self.size[::-1]}, seed={self.seed}, epoch={self.epoch})"
+    def before_call(self, b, split_idx): self.do = True               # drawn by `draw`, from the key
+
+    def draw(self, idx, b):
+        "This item's crop: `rrc_params` of its index at the current epoch."
+        w,h = self.orig_sz = _image_size(b)
+        l,t,cw,ch,f = rrc_params(self.seed, self.epoch, idx, w, h, self.min_scale, self.max_scale, self.ratio, self.flip)
+        self.tl,self.cp_size,self.final_size,self._flip = (int(l[0]), int(t[0])),(int(cw[0]), int(ch[0])),self.size,bool(f[0])
+
+    def valid(self, b, split_idx=None, **kwargs):
+        w,h = self.orig_sz = _image_size(b)
+        xtra = math.ceil(max(*self.size)*self.val_xtra/8)*8
+        self.final_size,self.tl,self.cp_size,self._flip = (self.size[0]+xtra, self.size[1]+xtra),(0, 0),(w, h),False
+        return super(KeyedTransform, self).__call__(b, split_idx=split_idx, **kwargs)
+
+    def encodes(self, x:Image.Image|TensorBBox|TensorPoint):
+        res = x.crop_pad(self.cp_size, self.tl, orig_sz=self.orig_sz, resize_to=self.final_size,
+                         resize_mode=self.resamples[1] if isinstance(x, PILMask) else self.resamples[0])
+        if self.final_size != self.size: res = res.crop_pad(self.size)      # validation: a final centre crop
+        return res.flip_lr() if self._flip else res
+
+def _rrc_views(key):
+    ok = (isinstance(key.get('seed'), int) and isinstance(key.get('flip'), bool) and
+          all(isinstance(key.get(f), list) and len(key[f]) == 2 for f in ('size', 'ratio', 'resamples')) and
+          all(isinstance(key.get(f), float) for f in ('min_scale', 'max_scale')))
+    if not ok: raise ValueError(f"key: an rrc_flip key needs an integer seed, size, ratio and resamples as pairs, float "
+                                f"min_scale and max_scale and a boolean flip, got {key}")
+    return None
+
+KEYED_VIEWS['rrc_flip'] = _rrc_views
+
+# %% ../nbs/04b_views.ipynb #mx000002
+_TRIES = 8   # Marsaglia-Tsang tries per Gamma draw: each accepts with probability > 0.95
+
+def _log_gamma(a:float, u:np.ndarray) -> np.ndarray:
+    "log of Gamma(a, 1) draws from uniforms `u` (n, 3·_TRIES+1): Marsaglia & Tsang on a+1, times U^(1/a)."
+    d = a + 2/3; c = 1/math.sqrt(9*d)
+    out = np.full(len(u), math.log(d))                                  # kept only if all tries fail (p < 1e-10)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        for t in reversed(range(_TRIES)):                                  # the first accepted try wins
+            z = np.sqrt(-2*np.log1p(-u[:, 3*t])) * np.cos(2*np.pi*u[:, 3*t+1])   # a normal draw (Box-Muller)
+            v = (1 + c*z)**3
+            ok = (v > 0) & (np.log1p(-u[:, 3*t+2]) < z*z/2 + d - d*v + d*np.log(v))
+            out = np.where(ok, math.log(d) + np.log(np.where(ok, v, 1.)), out)
+    return out + np.log1p(-u[:, 3*_TRIES])/a
+
+def beta_from_uniforms(
+    alpha:float, # both shape parameters of Beta(alpha, alpha)
+    u:np.ndarray, # (n, 6·_TRIES+2) uniforms in [0, 1), e.g. from `keyed_uniforms`
+) -> np.ndarray:
+    "One Beta(alpha, alpha) draw per row of `u`: G1/(G1+G2) of two Gamma(alpha) draws."
+    m = 3*_TRIES + 1
+    with np.errstate(over='ignore'): return 1/(1 + np.exp(_log_gamma(alpha, u[:, m:2*m]) - _log_gamma(alpha, u[:, :m])))
+
+# %% ../nbs/04b_views.ipynb #mx000006
+def keyed_batch(
+    dl, # a training loader (a fastai `DistributedDL` is looked through to the loader it wraps)
+    idx, # the samples to load
+) -> tuple:
+    "The batch `dl` makes of samples `idx`: its item and batch pipelines, its keyed transforms drawing for `idx`."
+    while _wraps(dl): dl = dl.dl
+    with ExitStack() as stack:
+        for t in keyed_tfms(dl): stack.enter_context(t.given(idx))
+        items = [dl.do_item(int(i)) for i in idx]
+        if any(o is None for o in items):
+            raise ValueError("the loader skipped a sample (SkipItemException) while loading a keyed mix's partners: "
+                             "a keyed mix needs every sample to load")
+        b = dl.do_batch(items)
+        if dl.device is not None: b = to_device(b, dl.device)
+        return tuple(dl.after_batch(b))
+
+# %% ../nbs/04b_views.ipynb #mx000008
+class KeyedMix(MixHandler):
+    "A `MixHandler` whose partners and weights come from `(seed, epoch, sample index)`, so a `ViewCache` can hold them."
+    kind = None
+    def __init__(self,
+        alpha:float, # λ is drawn from Beta(alpha, alpha)
+        seed:int=0, # the draws' seed: the same seed mixes every run alike
+    ):
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < float('inf'):
+            raise ValueError(f"alpha must be a number > 0, got {alpha!r}")
+        super().__init__(alpha)
+        self.alpha,self.seed,self._epoch,self._passes,self._driven = float(alpha),int(seed),0,0,False
+
+    @property
+    def key(self) -> dict: return dict(kind=self.kind, seed=self.seed, alpha=self.alpha)
+    @property
+    def epoch(self) -> int: return self._epoch                      # the mix's epoch (not the Learner's)
+    def set_epoch(self, epoch:int): self._epoch,self._driven = int(epoch),True
+    def __repr__(self): return f"{type(self).__name__}(alpha={self.alpha}, seed={self.seed})"
+    def uniforms(self, idx, epoch:int) -> np.ndarray:
+        "Each sample's draws: a partner, a box centre, then λ's."
+        return keyed_uniforms(self.seed, epoch, idx, 3 + 6*_TRIES+2, self.kind)
+    def partners(self, idx, epoch:int, n:int) -> torch.Tensor:
+        "Each sample's partner: one of the other `n-1` training samples, uniformly."
+        i = np.asarray(torch.as_tensor(idx).cpu(), dtype=np.int64); p = np.floor(self.uniforms(i, epoch)[:, 0]*(n-1))
+        return torch.from_numpy(p.astype(np.int64) + (p >= i))
+    def lams(self, idx, epoch:int) -> torch.Tensor:
+        "Each sample's Beta(alpha, alpha) draw."
+        return torch.from_numpy(beta_from_uniforms(self.alpha, self.uniforms(idx, epoch)[:, 3:]))
+
+    def mix(self, dl, xb:tuple, idx, epoch:int) -> tuple:
+        "`(mixed inputs, the partners' labels, λ)` for inputs `xb` of samples `idx` of `dl` at `epoch`; λ weighs `xb`."
+        pb = keyed_batch(dl, self.partners(idx, epoch, len(dl.dataset)))
+        xb,lam = self.combine(tuple(xb), pb[:len(xb)], idx, epoch)
+        return xb,pb[len(xb):],lam
+
+    def before_train(self):
+        super().before_train()
+        if self._passes and not self._driven: self._epoch += 1           # nobody sets the epoch: advance it
+        self._passes,self._driven = self._passes+1,False
+
+    def before_batch(self):
+        y = self.yb[0] if len(self.yb) else None
+        if not self.stack_y and y is not None and not y.is_floating_point():
+            raise ValueError(f"{type(self).__name__} mixes inputs, so the task loss must mix labels: the loss has no "
+                             "y_int (fastai's flag for losses on class indices) and the labels are integers, which "
+                             "cannot be blended. Use a loss on class indices (CrossEntropyLossFlat, LabelledCrossEntropy)")
+        xb,self.yb1,self.lam = self.mix(self.dl, self.xb, batch_indices(self.dl, self.iter, find_bs(self.xb)), self._epoch)
+        self.learn.xb = xb
+        if not self.stack_y:
+            self.learn.yb = tuple(torch.lerp(a, b, unsqueeze(self.lam, n=b.ndim-1)) for a,b in zip(self.yb1, self.yb))
+
+def _mix_views(key):
+    a = key.get('alpha')
+    if not (isinstance(key.get('seed'), int) and isinstance(a, float) and 0 < a < float('inf')):
+        raise ValueError(f"key: a {key.get('kind')} key needs an integer seed and a float alpha > 0, got {key}")
+    return None
+
+KEYED_VIEWS['mixup'] = KEYED_VIEWS['cutmix'] = _mix_views
+
+# %% ../nbs/04b_views.ipynb #mx000009
+class KeyedMixUp(KeyedMix):
+    "fastai's `MixUp`, keyed: each input blended with its partner's, weight λ >= 1/2 on itself, from `(seed, epoch, index)`."
+    kind = 'mixup'
+    def __init__(self, alpha:float=.4, seed:int=0): super().__init__(alpha, seed)
+    def combine(self, xb, xb1, idx, epoch):
+        lam = self.lams(idx, epoch).float(); lam = torch.maximum(lam, 1-lam).to(xb[0].device)
+        return tuple(torch.lerp(x1, x, unsqueeze(lam, n=x.ndim-1)) for x1,x in zip(xb1, xb)),lam
+
+# %% ../nbs/04b_views.ipynb #mx000010
+class KeyedCutMix(KeyedMix):
+    "fastai's `CutMix`, keyed and per sample: a box of each image replaced by its partner's, from `(seed, epoch, index)`."
+    kind = 'cutmix'
+    def __init__(self, alpha:float=1., seed:int=0): super().__init__(alpha, seed)
+    def boxes(self, idx, epoch:int, H:int, W:int) -> tuple:
+        "`(x1, y1, x2, y2)` of each sample's box: fastai's `rand_bbox` of λ and a uniform centre."
+        u = self.uniforms(idx, epoch); cut = np.sqrt(1 - beta_from_uniforms(self.alpha, u[:, 3:]))
+        cw,ch = np.round(W*cut).astype(np.int64)//2,np.round(H*cut).astype(np.int64)//2
+        cx,cy = np.floor(u[:, 1]*W).astype(np.int64),np.floor(u[:, 2]*H).astype(np.int64)
+        return np.clip(cx-cw, 0, W),np.clip(cy-ch, 0, H),np.clip(cx+cw, 0, W),np.clip(cy+ch, 0, H)
+    def combine(self, xb, xb1, idx, epoch):
+        x,dev = xb[0],xb[0].device
+        if x.ndim != 4: raise ValueError(f"KeyedCutMix pastes boxes into images (batch, channels, height, width), got "
+                                         f"inputs of shape {tuple(x.shape)}: use KeyedMixUp for other inputs")
+        H,W = x.shape[-2:]
+        x1,y1,x2,y2 = (torch.from_numpy(o).to(dev).view(-1, 1, 1) for o in self.boxes(idx, epoch, H, W))
+        r,c = torch.arange(H, device=dev).view(1, H, 1),torch.arange(W, device=dev).view(1, 1, W)
+        box = (r >= y1) & (r < y2) & (c >= x1) & (c < x2)
+        lam = 1 - ((x2-x1)*(y2-y1)).flatten().float()/(W*H)
+        return (torch.where(box.unsqueeze(1), xb1[0], x), *xb[1:]),lam
+
+# %% ../nbs/04b_views.ipynb #vc000001
+def key_parts(
+    key:dict, # a cache's key
+) -> list:
+    "The keys of the keyed draws `key` describes: its parts if it is a 'pipeline', else itself."
+    return list(key['parts']) if key.get('kind') == 'pipeline' else [key]
+
+def views_key(
+    parts:list, # keyed transforms and mixes, in the order they are applied
+) -> dict:
+    "The key of the views `parts` make together: the one part's key, or a 'pipeline' of their keys."
+    keys = [p.key for p in parts]
+    return keys[0] if len(keys) == 1 else dict(kind='pipeline', parts=keys)
+
+def key_diff(
+    cache:dict, student:dict, # two keys
+) -> list:
+    "What differs between two keys: one `'field: cache v, student w'` line per field (prefixed by the kind in a pipeline)."
+    a,b = key_parts(cache),key_parts(student)
+    ka,kb = [o['kind'] for o in a],[o['kind'] for o in b]
+    if ka != kb: return [f"keyed draws: cache {ka}, student {kb}"]
+    pre = (lambda k: f"{k['kind']} ") if len(a) > 1 else (lambda k: '')
+    return [f"{pre(x)}{n}: cache {v!r}, student {y.get(n)!r}" for x,y in zip(a, b) for n,v in x.items() if y.get(n) != v]
+
+def _pipeline_views(key):
+    parts = key.get('parts')
+    if not (isinstance(parts, list) and len(parts) >= 2 and all(isinstance(p, dict) for p in parts)
+            and all(p.get('kind') != 'pipeline' for p in parts)):
+        raise ValueError(f"key: a pipeline key needs a list of two or more keys that are not pipelines, got {key}")
+    for p in parts: key_views(p)
+    return None                                               # several draws: replay caches only
+
+KEYED_VIEWS['pipeline'] = _pipeline_views
+
 # %% ../nbs/04b_views.ipynb #350701ac
+def _no_all_views(key) -> str:
+    kinds = [p['kind'] for p in key_parts(key)]
+    return (f"the draws of {kinds} are continuous or combined, so no finite set of views holds them: build a replay "
+            "cache of the views of the epochs the student trains (ViewCache.from_teacher(..., epochs=E))")
+
 class ViewCache(TeacherCache):
     "Teacher logits for every (view, sample): the views of `n_views` epochs ('replay') or every view ('all')."
-    _tfm,_lr_find = None,False
+    _parts,_lr_find = (),False
     def __init__(self,
         logits:torch.Tensor, # (n_views, n_samples, n_classes): view-major, samples in index order
-        key:dict, # the augmentation's `key` (e.g. `KeyedCropFlip.key`)
+        key:dict, # the augmentation's `key` (e.g. `KeyedCropFlip.key`), or a 'pipeline' of keys (`views_key`)
         mode:str='replay', # 'replay': view v is epoch v; 'all': view v is view number v of the augmentation
         fmt:str='float32', k:int|None=None, fingerprint:str|None=None, vocab:list|None=None, # as in `TeacherCache`
         built_with:dict|None=None, # what the teacher was fed, recorded by `from_teacher`
@@ -218,8 +541,9 @@ class ViewCache(TeacherCache):
         if logits.dim() != 3: raise ValueError(f"logits must be (n_views, n_samples, n_classes), got shape {tuple(logits.shape)}")
         if mode not in VIEW_MODES: raise ValueError(f"mode must be one of {VIEW_MODES}, got {mode!r}")
         V,n,C = logits.shape
-        if mode == 'all' and V != key_views(key):
-            raise ValueError(f"an all-views cache of {key} needs {key_views(key)} views, got {V}")
+        nk = key_views(key)
+        if mode == 'all' and nk is None: raise ValueError(f"an all-views cache of {key} cannot be built: {_no_all_views(key)}")
+        if mode == 'all' and V != nk: raise ValueError(f"an all-views cache of {key} needs {nk} views, got {V}")
         super().__init__(logits.reshape(V*n, C), fmt, k, fingerprint, vocab, built_with, T)
         self._n,self.n_views,self.key,self.mode = n,V,dict(key),mode
 
@@ -246,85 +570,112 @@ def rows(self:ViewCache,
         v = torch.from_numpy((view_hash(self.key['seed'], epoch, idx.cpu()) % np.uint64(self.n_views)).astype(np.int64))
     return v.to(idx.device)*len(self) + idx
 
+def keyed_mixes(
+    learn:Learner, # a Learner
+) -> list:
+    "The keyed mix callbacks (`KeyedMixUp`, `KeyedCutMix`) of `learn`."
+    return [cb for cb in learn.cbs if isinstance(cb, KeyedMix)]
+
 @patch
 def check_views(self:ViewCache, learn:Learner):
-    "Attach the training loader's keyed transform and refuse views this cache does not hold."
+    "Attach the student's keyed transforms and refuse views, or mixes, this cache does not hold."
     k = self.key
-    tfms = [t for t in keyed_tfms(learn.dls.train) if t.key.get('kind') == k['kind']]
-    if not tfms: raise ValueError(f"the ViewCache holds the teacher's outputs on the views of {k}, but the training "
-                                  f"loader has no keyed transform of kind {k['kind']!r}: add the one the cache was "
-                                  "built with (e.g. KeyedCropFlip(seed=..., pad=...)) to its training transforms")
-    tfm = tfms[0].attach(learn.dls.train)
-    diff = [f"{n}: cache {v!r}, student {tfm.key.get(n)!r}" for n,v in k.items() if tfm.key.get(n) != v]
+    plain = [type(cb).__name__ for cb in learn.cbs if isinstance(cb, MixHandler) and not isinstance(cb, KeyedMix)]
+    if plain: raise ValueError(f"{plain[0]} mixes random pairs of a batch, and a ViewCache has no outputs for such inputs: "
+                               f"train with KeyedMixUp or KeyedCutMix (drawn from seed, epoch and index) and build the "
+                               f"cache with the same one (ViewCache.from_teacher(..., mix=...)), or pass the live teacher")
+    tfms = keyed_tfms(learn.dls.train); parts = tfms + keyed_mixes(learn)
+    have = [p.key['kind'] for p in parts]
+    missing = [o['kind'] for o in key_parts(k) if o['kind'] not in have]
+    if missing: raise ValueError(f"the ViewCache holds the teacher's outputs on the views of {k}, but neither the training "
+                                 f"loader nor a callback has a keyed transform of kind {missing[0]!r}: add the one the "
+                                 "cache was built with (e.g. KeyedCropFlip(seed=..., pad=...) to the training transforms, "
+                                 "or KeyedMixUp(...) to the callbacks)")
+    diff = key_diff(k, views_key(parts))
     if diff: raise ValueError(f"the student's views differ from the cached ones ({'; '.join(diff)}): use the cache's "
                               f"augmentation {k} or rebuild the cache with this one")
+    for t in tfms: t.attach(learn.dls.train)
     self._lr_find = any(isinstance(cb, LRFinder) for cb in learn.cbs)
     if self.mode == 'replay' and learn.n_epoch > self.n_views and not self._lr_find:
         raise ValueError(f"the cache replays {self.n_views} epochs but the student trains {learn.n_epoch}: rebuild it "
                          f"with epochs={learn.n_epoch}, or use an all-views cache (epochs=None), exact for any epochs")
-    other = [o for o in train_only_tfms(learn.dls.train, learn.dls.valid) if o != type(tfm).__name__]
+    other = [o for o in train_only_tfms(learn.dls.train, learn.dls.valid) if o not in {type(t).__name__ for t in tfms}]
     if other and not self._warned:
         self._warned = True
         warnings.warn(f"the training loader also applies {other}, whose draws are not keyed: the ViewCache holds the "
                       "teacher's outputs on the keyed views only, not on what these transforms make of them")
-    self._tfm = tfm
+    self._parts = parts
 
 @patch
 def logits(self:ViewCache, xb, idxs=None):
     "The stored logits of the batch's samples at the current epoch, refused if the student's views are another epoch's."
-    if self._tfm is not None and self._tfm.epoch != self.epoch:
-        raise ValueError(f"the student's augmentation drew epoch {self._tfm.epoch}'s views but the cache is at epoch "
-                         f"{self.epoch}: something else sets the transform's epoch (keep one KeyedViews, or none)")
+    for p in self._parts:
+        if p.epoch != self.epoch:
+            raise ValueError(f"the student's {type(p).__name__} drew epoch {p.epoch}'s views but the cache is at epoch "
+                             f"{self.epoch}: something else sets its epoch (keep one KeyedViews, or none)")
     return super(ViewCache, self).logits(xb, idxs)
 
 @patch
 def set_epoch(self:ViewCache, epoch:int):
-    "Set the epoch of the cache and of the student's keyed transform, so the views drawn are the ones looked up."
+    "Set the epoch of the cache and of the student's keyed transforms and mixes, so the views drawn are the ones looked up."
     self.epoch = int(epoch) % self.n_views if (self._lr_find and self.mode == 'replay') else int(epoch)
-    if self._tfm is not None: self._tfm.set_epoch(self.epoch)
+    for p in self._parts: p.set_epoch(self.epoch)
 
 # %% ../nbs/04b_views.ipynb #144d42a5
 @patch(cls_method=True)
 def from_teacher(cls:ViewCache,
     teacher, # `nn.Module` or fastai `Learner` (its classes and pipeline are checked against `dls`)
-    dls, # fastai `DataLoaders` whose training loader applies `tfm` (and no other random transform)
-    tfm:KeyedTransform|None=None, # the keyed augmentation (default: the one in `dls.train`)
+    dls, # fastai `DataLoaders` whose training loader applies keyed transforms (and no other random transform)
+    tfm:KeyedTransform|None=None, # one of them, checked to be there (all of the loader's keyed transforms are used)
     epochs:int|None=None, # replay the views of epochs 0..epochs-1; None: every view of the augmentation ('all')
     fmt:str='float32', k:int|None=None, # storage format, as in `TeacherCache`
     teacher_out=None, # function picking the logits from the teacher's output
     T:float|None=None, # for fmt='sampled': the temperature of the distillation loss
+    mix:KeyedMix|None=None, # the `KeyedMixUp` or `KeyedCutMix` the student trains with: the teacher sees mixed inputs
 ) -> ViewCache:
     "Run `teacher` on exactly the views the student will see, through the training loader's own pipeline, in index order."
     trn = dls.train
-    found = keyed_tfms(trn)
-    tfm = tfm if tfm is not None else (found[0] if found else None)
-    if tfm is None or not any(o is tfm for o in found):
-        raise ValueError("the training loader has no KeyedCropFlip (or not this one): add it to the training transforms, "
-                         "e.g. dls_from_datasets(train, valid, train_tfms=[KeyedCropFlip(seed=0)])")
-    other = [o for o in train_only_tfms(trn, dls.valid) if o != type(tfm).__name__]
+    tfms = keyed_tfms(trn)
+    if tfm is not None and not any(o is tfm for o in tfms):
+        raise ValueError(f"{tfm!r} is not one of the training loader's keyed transforms {tfms}: add it to its transforms")
+    if mix is not None and not isinstance(mix, KeyedMix):
+        raise TypeError(f"mix must be a KeyedMixUp or KeyedCutMix, got {type(mix).__name__}: fastai's own mixes draw pairs "
+                        "at random, so no cache can hold their outputs")
+    parts = tfms + ([mix] if mix is not None else [])
+    if not parts: raise ValueError("the training loader has no keyed transform (and no mix= is given): add one, e.g. "
+                                   "KeyedCropFlip(seed=0) to dls_from_datasets(train_tfms=[...]) or "
+                                   "KeyedRandomResizedCrop(224, seed=0) to item_tfms=")
+    other = [o for o in train_only_tfms(trn, dls.valid) if o not in {type(t).__name__ for t in tfms}]
     if other: raise ValueError(f"the training loader also applies {other}, whose draws are not keyed: the cache could not "
                                "hold the views the student sees. Remove them or pass the live teacher")
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
         raise ValueError(f"epochs must be an integer >= 1 (or None for all views), got {epochs!r}")
+    key = views_key(parts)
+    if epochs is None and key_views(key) is None: raise ValueError(f"epochs=None asks for every view: {_no_all_views(key)}")
     vocab,fdl = dls_vocab(dls),trn.new(shuffle=False, drop_last=False)
+    def fixed(epoch, view=None):
+        stack = ExitStack()
+        for t in tfms: stack.enter_context(t.fixed(fdl, epoch, view))
+        return stack
     if isinstance(teacher, Learner):
         check_same_vocab(dls_vocab(teacher.dls), vocab, 'the teacher Learner')
         if teacher.dls is not dls:
-            with tfm.fixed(fdl, epoch=0): check_pipeline(teacher, fdl, teacher_out)
-    module,n,V = teacher_module(teacher),len(trn.dataset),(epochs if epochs is not None else key_views(tfm.key))
+            with fixed(0): check_pipeline(teacher, fdl, teacher_out)
+    module,n,V,n_in = teacher_module(teacher),len(trn.dataset),(epochs or key_views(key)),n_inputs(fdl)
     out = None
     for v in range(V):
-        with tfm.fixed(fdl, epoch=v if epochs is not None else 0, view=None if epochs is not None else v):
+        with fixed(v if epochs is not None else 0, None if epochs is not None else v):
             for i,b in enumerate(fdl):
-                b = tuple(b)
-                t = run_teacher(module, *b[:n_inputs(fdl)], teacher_out=teacher_out).cpu()
+                b = tuple(b); idx = batch_indices(fdl, i, find_bs(b))
+                xb = b[:n_in] if mix is None else mix.mix(fdl, b[:n_in], idx, v)[0]
+                t = run_teacher(module, *xb, teacher_out=teacher_out).cpu()
                 if out is None: out = torch.full((V, n, t.shape[-1]), float('nan'))
-                out[v, batch_indices(fdl, i, len(t))] = t
+                out[v, idx] = t
     if out is None or torch.isnan(out).any(): raise ValueError("the loader did not yield every training sample once")
     fp,kind,covers = fingerprint_info(trn.dataset)
-    with tfm.fixed(fdl, epoch=0): inputs = describe_inputs(fdl)
+    with fixed(0): inputs = describe_inputs(fdl)
     built = dict(inputs=inputs, fingerprint=dict(kind=kind, covers=covers), teacher=type(module).__name__)
-    return cls(out, tfm.key, 'replay' if epochs is not None else 'all', fmt, k, fp or fingerprint(trn.dataset), vocab, built, T)
+    return cls(out, key, 'replay' if epochs is not None else 'all', fmt, k, fp or fingerprint(trn.dataset), vocab, built, T)
 
 @patch
 def header(self:ViewCache) -> dict: return dict(key=self.key, mode=self.mode)
@@ -334,15 +685,15 @@ def restore(self:ViewCache, h:dict):
     "Read back and check the key and mode: an all-views cache must hold exactly the key's number of views."
     if h.get('mode') not in VIEW_MODES: raise ValueError(f"mode: must be one of {VIEW_MODES}, got {h.get('mode')!r}")
     V = key_views(h.get('key'))
+    if h['mode'] == 'all' and V is None: raise ValueError(f"mode: 'all' is impossible for {h['key']}: {_no_all_views(h['key'])}")
     if h['mode'] == 'all' and h['n_views'] != V:
         raise ValueError(f"n_views: an all-views cache of {h['key']} holds {V} views, the header says {h['n_views']}")
     self.key,self.mode = dict(h['key']),h['mode']
 
 # %% ../nbs/04b_views.ipynb #0053e28a
 class KeyedViews(Callback):
-    "Attach the training loader's keyed transforms to the loader being iterated, and set their epoch from `learn.epoch`."
-    def before_fit(self):
-        self.tfms = keyed_tfms(self.dls.train)
-        for t in self.tfms: t.attach(self.dls.train)
+    "Attach the training loader's keyed transforms to the loader being iterated; set their and keyed mixes' epoch."
     def before_epoch(self):
-        for t in self.tfms: t.set_epoch(self.epoch)
+        tfms = keyed_tfms(self.dls.train)
+        for t in tfms: t.attach(self.dls.train)
+        for p in tfms + keyed_mixes(self.learn): p.set_epoch(self.epoch)
