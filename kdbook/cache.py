@@ -270,7 +270,8 @@ def check_views(self:TeacherCache, learn:Learner):
     "One view of each sample: refuse mixed inputs, warn once about random augmentation."
     mix = [type(cb).__name__ for cb in learn.cbs if isinstance(cb, MixHandler)]
     if mix: raise ValueError(f"{mix[0]} mixes pairs of inputs, and a {type(self).__name__} has no outputs for mixed "
-                             f"inputs: pass the live teacher (learn.distill(teacher)) to train with {mix[0]}")
+                             f"inputs: pass the live teacher (learn.distill(teacher)), or use kdbook's keyed mixing "
+                             "(KeyedMixUp, KeyedCutMix) with a ViewCache built for it (ViewCache.from_teacher(..., mix=...))")
     aug = train_only_tfms(learn.dls.train, learn.dls.valid)
     if aug and not self._warned:
         self._warned = True

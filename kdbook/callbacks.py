@@ -15,12 +15,14 @@ from fastcore.meta import delegates
 from fastai.callback.core import Callback
 from fastai.callback.hook import hook_output
 from fastai.callback.training import GradientAccumulation
+from fastai.callback.mixup import MixHandler
+from fastai.data.load import DataLoader
 from fastai.learner import Learner, ValueMetric
 from fastai.torch_core import get_model, find_bs
 from fastai.metrics import accuracy
 import fastai.callback.schedule  # noqa: F401 (Learner.fit_one_cycle, which users of the callbacks expect)
 from .losses import SoftTargetLoss, FitNetLoss, LabelledCrossEntropy, check_weights, check_temperature, loss_needs
-from .teacher import teacher_source, LiveTeacher, batch_indices, pick_logits, n_inputs
+from .teacher import teacher_source, LiveTeacher, batch_indices, pick_logits, n_inputs, loader_tfms
 
 # %% auto #0
 __all__ = ['TermMean', 'is_term_column', 'check_weight', 'check_schedule', 'class_rows', 'DistillCallback', 'distill_learner',
@@ -107,6 +109,10 @@ class DistillCallback(Callback):
             if want is not None and have != want:
                 raise ValueError(f"the {type(self.source).__name__}'s targets were drawn for T={want} but the loss trains at "
                                  f"T={have}: distil at T={want}, or rebuild the cache for this temperature")
+            mix = [type(cb).__name__ for cb in self.learn.cbs if isinstance(cb, MixHandler)]
+            if mix and 'targets' in self.needs:
+                raise ValueError(f"{self.loss!r} uses each sample's label, but {mix[0]} mixes pairs of inputs, whose label is two "
+                                 "classes and a weight: distil with a loss that needs no labels (SoftTargetLoss, DIST...)")
         self.source.set_epoch(self.epoch); self.term.reset()
 
     def after_pred(self):
@@ -265,13 +271,18 @@ def export(self:Learner,
     fname='export.pkl', # file name, relative to `learn.path`
     **kwargs # as in fastai's `Learner.export`
 ):
-    "fastai's `Learner.export`, without distillation callbacks or their columns: the file holds the student alone."
+    "fastai's `Learner.export` without distillation callbacks, their columns or loaders held by transforms: the student alone."
     for dl in self.dls.loaders:
         if not hasattr(dl.dataset, 'new_empty'):
             raise TypeError(f"learn.export() needs datasets that fastai can empty (a `new_empty` method); this learner's is "
                             f"a {type(dl.dataset).__name__}. Save the student with learn.save(...) or torch.save("
                             "learn.model.state_dict(), ...), or build the data with fastai (DataBlock, ImageDataLoaders)")
     self.metrics = L(m for m in self.metrics if not is_term_column(m))
-    with self.removed_cbs(self.cbs.filter(lambda c: isinstance(c, (DistillCallback, FeatureDistill)))):
-        return _fastai_export(self, fname, **kwargs)
+    held = [(t, t.dl) for dl in self.dls.loaders for t in loader_tfms(dl) if isinstance(getattr(t, 'dl', None), DataLoader)]
+    try:
+        for t,_ in held: t.dl = None                      # transforms that read a loader's indices (keyed views)
+        with self.removed_cbs(self.cbs.filter(lambda c: isinstance(c, (DistillCallback, FeatureDistill)))):
+            return _fastai_export(self, fname, **kwargs)
+    finally:
+        for t,d in held: t.dl = d
 Learner.export.__wrapped_export__ = _fastai_export

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from PIL import Image
-from fastcore.basics import store_attr, patch
+from fastcore.basics import patch
 from fastai.callback.core import Callback
 from fastai.callback.mixup import MixHandler
 from fastai.callback.schedule import LRFinder
