@@ -17,7 +17,8 @@ from fastai.torch_core import default_device
 # %% auto #0
 __all__ = ['IMG_EXTS', 'CIFAR_MEAN', 'CIFAR_STD', 'ArrayDataset', 'TensorDL', 'mask_labels', 'Compose', 'digits_data',
            'dls_from_datasets', 'digits_dls', 'read_image_split', 'make_tiny_image_folder', 'find_cifar10', 'Normalize',
-           'RandomCropFlip', 'load_cifar10_arrays', 'cifar10_data', 'cifar10_dls']
+           'n_crop_flip_views', 'crop_flip_params', 'apply_crop_flip', 'RandomCropFlip', 'load_cifar10_arrays',
+           'cifar10_data', 'cifar10_dls']
 
 # %% ../nbs/90_data.ipynb #b60b557b
 class ArrayDataset:
@@ -373,25 +374,49 @@ class Normalize:
         m,s = self.mean.to(x.device).view(1,-1,1,1),self.std.to(x.device).view(1,-1,1,1)
         return ((x-m)/s, *rest)
 
+def n_crop_flip_views(
+    pad:int, # zero padding on each side
+    flip:bool=True, # whether the view may be mirrored
+) -> int:
+    "Number of distinct views of pad-`pad` random crop (+ horizontal flip): (2·pad+1)² positions × 2 mirrors."
+    return (2*pad+1)**2 * (2 if flip else 1)
+
+def crop_flip_params(
+    views:torch.Tensor, # view numbers in [0, n_crop_flip_views(pad, flip))
+    pad:int, flip:bool=True, # as in `n_crop_flip_views`
+):
+    "The crop offsets `(dy, dx)` in [0, 2·pad] and the mirror flag of each view number."
+    views,nf = torch.as_tensor(views, dtype=torch.long),(2 if flip else 1)
+    f,pos = views % nf, views // nf
+    return pos // (2*pad+1), pos % (2*pad+1), f.bool()
+
+def apply_crop_flip(
+    x:torch.Tensor, # images, N×C×H×W
+    views:torch.Tensor, # one view number per image
+    pad:int, flip:bool=True, # as in `n_crop_flip_views`
+) -> torch.Tensor:
+    "Images `x`, each cut from its zero-padded self at its view's offset and mirrored if its view says so."
+    n,_,h,w = x.shape
+    dy,dx,f = (t.to(x.device) for t in crop_flip_params(views, pad, flip))
+    if pad:
+        xp = torch.nn.functional.pad(x, (pad,)*4)
+        rows = (torch.arange(h, device=x.device).view(1,h,1) + dy.view(n,1,1)).expand(n,h,w)
+        cols = (torch.arange(w, device=x.device).view(1,1,w) + dx.view(n,1,1)).expand(n,h,w)
+        idx = torch.arange(n, device=x.device).view(n,1,1).expand(n,h,w)
+        x = xp.permute(0,2,3,1)[idx, rows, cols].permute(0,3,1,2).contiguous()
+    return torch.where(f.view(n,1,1,1), x.flip(3), x)
+
 class RandomCropFlip:
     "Batch transform: random crop after zero-padding by `pad`, and random horizontal flip, drawn per image."
     def __init__(self, pad:int=4, flip:bool=True): self.pad,self.flip = pad,flip
     def __call__(self, b):
         x,*rest = b
-        n,_,h,w = x.shape
-        p = self.pad
-        if p:
-            xp = torch.nn.functional.pad(x, (p,p,p,p))
-            dy = torch.randint(0, 2*p+1, (n,1,1), device=x.device)
-            dx = torch.randint(0, 2*p+1, (n,1,1), device=x.device)
-            rows = (torch.arange(h, device=x.device).view(1,h,1)+dy).expand(n,h,w)
-            cols = (torch.arange(w, device=x.device).view(1,1,w)+dx).expand(n,h,w)
-            nidx = torch.arange(n, device=x.device).view(n,1,1).expand(n,h,w)
-            x = xp.permute(0,2,3,1)[nidx,rows,cols].permute(0,3,1,2).contiguous()
-        if self.flip:
-            f = torch.rand(n, device=x.device) < 0.5
-            x = torch.where(f.view(n,1,1,1), x.flip(3), x)
-        return (x, *rest)
+        n,p = len(x),self.pad
+        pos = torch.zeros(n, dtype=torch.long, device=x.device)
+        if p: pos = torch.randint(0, 2*p+1, (n,), device=x.device)*(2*p+1) + torch.randint(0, 2*p+1, (n,), device=x.device)
+        f = (torch.rand(n, device=x.device) < 0.5).long() if self.flip else 0
+        return (apply_crop_flip(x, pos*(2 if self.flip else 1) + f, p, self.flip), *rest)
+
 
 # %% ../nbs/90_data.ipynb #20a56f86
 def _cache_dir() -> Path: return Path(os.environ.get('KDBOOK_CACHE') or Path.home()/'.cache'/'kdbook')

@@ -25,12 +25,12 @@ from fasttransform import Transform
 from .teacher import (teacher_module, run_teacher, batch_indices, loader_tfms, train_only_tfms, n_inputs,
                             fingerprint, fingerprint_info, dls_vocab, check_same_vocab, check_pipeline, describe_inputs)
 from .cache import TeacherCache
+from .data import n_crop_flip_views, crop_flip_params, apply_crop_flip
 
 # %% auto #0
-__all__ = ['VIEW_MODES', 'KEYED_VIEWS', 'view_hash', 'keyed_uniforms', 'n_crop_flip_views', 'crop_flip_params', 'apply_crop_flip',
-           'KeyedTransform', 'keyed_tfms', 'KeyedCropFlip', 'key_views', 'rrc_params', 'KeyedRandomResizedCrop',
-           'beta_from_uniforms', 'keyed_batch', 'KeyedMix', 'KeyedMixUp', 'KeyedCutMix', 'key_parts', 'views_key',
-           'key_diff', 'ViewCache', 'keyed_mixes', 'KeyedViews']
+__all__ = ['VIEW_MODES', 'KEYED_VIEWS', 'view_hash', 'keyed_uniforms', 'KeyedTransform', 'keyed_tfms', 'KeyedCropFlip',
+           'key_views', 'rrc_params', 'KeyedRandomResizedCrop', 'beta_from_uniforms', 'keyed_batch', 'KeyedMix',
+           'KeyedMixUp', 'KeyedCutMix', 'key_parts', 'views_key', 'key_diff', 'ViewCache', 'keyed_mixes', 'KeyedViews']
 
 # %% ../nbs/04b_views.ipynb #04662f8b
 _M64 = np.uint64
@@ -64,38 +64,6 @@ def keyed_uniforms(
     h = np.atleast_1d(view_hash(seed, epoch, idx)) ^ s
     with np.errstate(over='ignore'): z = _mix(h[:, None] + np.arange(n, dtype=np.uint64)*_GOLDEN)
     return (z >> _M64(11)).astype(np.float64) * 2.0**-53
-
-# %% ../nbs/04b_views.ipynb #54c962bb
-def n_crop_flip_views(
-    pad:int, # zero padding on each side
-    flip:bool=True, # whether the view may be mirrored
-) -> int:
-    "Number of distinct views of pad-`pad` random crop (+ horizontal flip): (2·pad+1)² positions × 2 mirrors."
-    return (2*pad+1)**2 * (2 if flip else 1)
-
-def crop_flip_params(
-    views:torch.Tensor, # view numbers in [0, n_crop_flip_views(pad, flip))
-    pad:int, flip:bool=True, # as in `n_crop_flip_views`
-):
-    "The crop offsets `(dy, dx)` in [0, 2·pad] and the mirror flag of each view number."
-    views,nf = torch.as_tensor(views, dtype=torch.long),(2 if flip else 1)
-    f,pos = views % nf, views // nf
-    return pos // (2*pad+1), pos % (2*pad+1), f.bool()
-
-def apply_crop_flip(
-    x:torch.Tensor, # images, N×C×H×W
-    views:torch.Tensor, # one view number per image
-    pad:int, flip:bool=True, # as in `n_crop_flip_views`
-) -> torch.Tensor:
-    "Images `x`, each cut from its zero-padded self at its view's offset and mirrored if its view says so."
-    n,_,h,w = x.shape
-    dy,dx,f = (t.to(x.device) for t in crop_flip_params(views, pad, flip))
-    if pad:
-        xp = torch.nn.functional.pad(x, (pad,)*4)
-        rows = (torch.arange(h, device=x.device).view(1,h,1) + dy.view(n,1,1)).expand(n,h,w)
-        cols = (torch.arange(w, device=x.device).view(1,1,w) + dx.view(n,1,1)).expand(n,h,w)
-        x = xp.permute(0,2,3,1)[torch.arange(n, device=x.device).view(n,1,1).expand(n,h,w), rows, cols].permute(0,3,1,2).contiguous()
-    return torch.where(f.view(n,1,1,1), x.flip(3), x)
 
 # %% ../nbs/04b_views.ipynb #38493d60
 def _is_distributed() -> bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
