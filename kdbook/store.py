@@ -33,20 +33,26 @@ class RowReader:
         fname, # the file: `shape[0]` rows of `shape[1:]` elements of `dtype`, row-major
         shape:tuple, dtype:torch.dtype, # the whole file's tensor
     ):
-        self.fname,self.row_shape,self.dtype,self.fd = str(fname),tuple(shape[1:]),dtype,None
+        self.fname,self.row_shape,self.dtype,self.fd,self.file = str(fname),tuple(shape[1:]),dtype,None,None
         self.row_bytes = math.prod(self.row_shape)*torch.empty(0, dtype=dtype).element_size()
         self.fd = os.open(self.fname, os.O_RDONLY | getattr(os, 'O_BINARY', 0))
         if hasattr(os, 'posix_fadvise'): os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_RANDOM)   # no read-ahead
+        self.file = None if hasattr(os, 'preadv') else open(self.fname, 'rb', buffering=0)     # e.g. Windows
+    def read_into(self, buf, offset:int) -> int:
+        "Read `len(buf)` bytes at `offset` into `buf`; returns how many were read."
+        if self.file is None: return os.preadv(self.fd, [buf], offset)
+        self.file.seek(offset); return self.file.readinto(buf)
     def __call__(self, rows:torch.Tensor) -> torch.Tensor:
         "Rows `rows` (a 1-D tensor of row numbers), in that order."
         out = torch.empty(len(rows), *self.row_shape, dtype=self.dtype)
         buf,rb = out.reshape(-1).view(torch.uint8).numpy().reshape(len(rows), self.row_bytes),self.row_bytes
         for i,r in enumerate(rows.tolist()):
-            if os.preadv(self.fd, [buf[i]], r*rb) != rb: raise ValueError(f"{self.fname}: row {r} is cut short")
+            if self.read_into(buf[i], r*rb) != rb: raise ValueError(f"{self.fname}: row {r} is cut short")
         return out
     def close(self):
         "Close the file."
         if self.fd is not None: self._close(self.fd); self.fd = None
+        if self.file is not None: self.file.close(); self.file = None
     _close = staticmethod(os.close)                 # still reachable while the interpreter shuts down
     def __del__(self): self.close()
 
