@@ -244,6 +244,8 @@ def _teacher_rows(module, job, a, b, v, teacher_out) -> torch.Tensor:
             out.append(t); pos += len(t)
     if pos != b: raise ValueError(f"the training loader yielded samples {a}..{pos-1} of {a}..{b-1}")
     out = torch.cat(out)
+    if out.dim() != 2: raise ValueError(f"the teacher's logits have shape {tuple(out.shape)}: a cache stores one row of "
+                                        "(classes) per sample; pass teacher_out= to pick (batch, classes) logits")
     bad = (~torch.isfinite(out)).any(1).nonzero().flatten()
     if len(bad): raise ValueError(f"teacher outputs are not finite (NaN or inf) for samples {(bad[:5]+a).tolist()}...: check the teacher")
     return out
