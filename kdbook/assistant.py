@@ -8,8 +8,10 @@ Docs: https://kdbook.github.io/kdbook/assistant.html.md"""
 __all__ = ['distill_chain']
 
 # %% ../nbs/10_assistant.ipynb #871cde13
-import time, random
+import time, random, math, numbers
+import torch
 import torch.nn as nn
+from fastai.learner import Learner
 from fastai.torch_core import set_seed
 from .callbacks import distill_learner
 from .models import n_params
@@ -22,22 +24,31 @@ def _per_stage(v, n:int, name:str) -> list:
     return list(v)
 
 # %% ../nbs/10_assistant.ipynb #3ee48ead
+def _module(m): return m.model if isinstance(m, Learner) else m
+
 def _check_models(models):
     if len(models) < 2: raise ValueError(f"models needs a trained teacher and at least one model to train, got {len(models)} model(s)")
     for i,m in enumerate(models):
-        if not isinstance(m, nn.Module): raise TypeError(f"models[{i}] must be an nn.Module, got {type(m).__name__}")
-    if len({id(m) for m in models}) < len(models): raise ValueError("the same model appears twice in models: pass a separate model for each stage")
+        if i == 0 and isinstance(m, Learner): continue          # a trained teacher may come as its fastai Learner
+        what = "an nn.Module or a fastai Learner" if i == 0 else "an nn.Module"
+        if not isinstance(m, nn.Module): raise TypeError(f"models[{i}] must be {what}, got {type(m).__name__}")
+    if len({id(_module(m)) for m in models}) < len(models): raise ValueError("the same model appears twice in models: pass a separate model for each stage")
 
 def _check_epochs(epochs):
     for e in epochs:
-        if not isinstance(e, int) or e < 1: raise ValueError(f"epochs must be whole numbers >= 1, got {e!r}")
+        if isinstance(e, bool) or not isinstance(e, numbers.Integral) or e < 1:
+            raise ValueError(f"epochs must be whole numbers >= 1, got {e!r}")
+
+def _check_lr(lr):
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
 
 # %% ../nbs/10_assistant.ipynb #2f5bd1e3
 def distill_chain(
     dls, # fastai `DataLoaders`, or a list with one per trained model
-    models:list, # `[teacher, assistant, ..., student]`: the teacher is trained already and left unchanged; the others are trained in order
+    models:list, # `[teacher, assistant, ..., student]`: the teacher (an `nn.Module` or its fastai `Learner`) is trained already and left unchanged; the others are trained in order
     epochs=10, # epochs per stage: a whole number, or a list with one per trained model
-    lr:float=1e-2, # peak learning rate of `fit_one_cycle`
+    lr:float=1e-2, # peak learning rate of `fit_one_cycle`: a finite number > 0
     seed:int|None=None, # if set, before each stage: `set_seed(seed, reproducible=True)` and the loaders' shuffling reseeded
     **kwargs # passed on to `distill_learner`: `loss`, `T`, `ce_weight`, `kd_weight`, `loss_func`, `metrics`, ...
 ) -> tuple: # (the models, trained in place; one record per stage)
@@ -45,7 +56,7 @@ def distill_chain(
     _check_models(models)
     n = len(models) - 1
     dlss,eps = _per_stage(dls, n, 'dls'),_per_stage(epochs, n, 'epochs')
-    _check_epochs(eps)
+    _check_epochs(eps); _check_lr(lr)
     return models, [_distill_stage(dlss[i], models[i], models[i+1], eps[i], lr, seed, i+1, kwargs) for i in range(n)]
 
 # %% ../nbs/10_assistant.ipynb #61a7c266
@@ -55,7 +66,7 @@ def _reseed(dls, seed:int):
     for dl in dls.loaders: dl.rng = random.Random(random.randint(0, 2**32-1))   # as fastai's `DataLoader.__init__`
 
 def _distill_stage(dls, teacher, student, epochs, lr, seed, stage, kwargs) -> dict:
-    "Train `student` from `teacher`; a record of the stage: sizes, epochs, seconds, and the final validation loss and metrics."
+    "Train `student` from `teacher`; a record of the stage: sizes, epochs, device, seconds, final validation loss and metrics."
     if seed is not None: _reseed(dls, seed)
     learn = distill_learner(dls, teacher, student, **kwargs)
     start = time.perf_counter()
@@ -63,5 +74,6 @@ def _distill_stage(dls, teacher, student, epochs, lr, seed, stage, kwargs) -> di
     seconds = time.perf_counter() - start
     with learn.no_bar(), learn.no_logging(): vals = learn.validate()
     names = ['valid_loss'] + [m.name for m in learn.metrics]
-    return dict(stage=stage, teacher_params=n_params(teacher), params=n_params(student), epochs=epochs,
-                seconds=seconds, **{k: float(v) for k,v in zip(names, vals)})
+    device = str(next(student.parameters(), torch.empty(0)).device)   # where the student trained: the loaders' device
+    return dict(stage=stage, teacher_params=n_params(_module(teacher)), params=n_params(student), epochs=epochs,
+                device=device, seconds=seconds, **{k: float(v) for k,v in zip(names, vals)})
