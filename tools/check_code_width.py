@@ -12,19 +12,12 @@ Exported library code may keep its own width; the library reference (90-) and th
 """
 import argparse, json, re, sys
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_outputs import directives   # nbdev's `#| key: value` lines at the top of a cell  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = {'export', 'exports', 'exporti', 'hide'}
 
-def directives(src) -> dict:
-    "nbdev's `#| key: value` lines at the top of a cell, as a dict of lower-case strings."
-    d = {}
-    for line in src.splitlines():
-        if not line.strip(): continue
-        m = re.match(r'\s*#\|\s*([\w-]+)\s*:?\s*(.*)$', line)
-        if not m: break
-        d[m.group(1).lower()] = m.group(2).strip().lower()
-    return d
 
 def reader_sees(src) -> bool:
     "Whether the website shows this code cell's source."
