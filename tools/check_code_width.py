@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Code a reader reads fits the page: no line over 100 characters in the code cells the website shows.
+"""Code a reader reads fits the page: no line over 100 characters in the code cells a reader sees.
 
 Checked: the front page (`nbs/index.ipynb`) and the chapters (notebooks numbered below 90, e.g. `nbs/04a_cache.ipynb`),
-every code cell that a reader sees, i.e. not marked `#| export` (or `exports`, `exporti`), `#| hide` or `#| echo: false`.
+every code cell that a reader sees, on the site or on Colab, i.e. not marked `#| export` (or `exports`, `exporti`) or
+`#| hide`. A `#| echo: false` cell is hidden on the site but read on Colab, so it is checked.
 Exported library code may keep its own width; the library reference (90-) and the appendices are not checked.
 
     python tools/check_code_width.py                       # every chapter: one line per long line, exit 1 if any
@@ -22,7 +23,7 @@ HIDDEN = {'export', 'exports', 'exporti', 'hide'}
 def reader_sees(src) -> bool:
     "Whether the website shows this code cell's source."
     d = directives(src)
-    return not (HIDDEN & set(d) or d.get('echo') == 'false')
+    return not (HIDDEN & set(d))
 
 def chapters(root=ROOT) -> list:
     "The front page and every notebook numbered below 90."
