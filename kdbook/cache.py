@@ -13,11 +13,10 @@ from fastcore.basics import store_attr, patch
 from fastai.learner import Learner
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from fastai.callback.mixup import MixHandler
 from fastai.torch_core import get_model
 from .teacher import (TeacherSource, teacher_module, run_teacher, batch_indices, plain_train_loader, n_inputs,
                             train_only_tfms, fingerprint, fingerprint_info, dls_vocab, check_same_vocab, check_pipeline,
-                            describe_inputs)
+                            describe_inputs, mixers)
 
 # %% auto #0
 __all__ = ['CACHE_FORMATS', 'F16_MAX', 'CacheFormat', 'register_format', 'index_dtype', 'check_finite', 'TeacherCache',
@@ -268,7 +267,7 @@ def check(self:TeacherCache, learn:Learner):
 @patch
 def check_views(self:TeacherCache, learn:Learner):
     "One view of each sample: refuse mixed inputs, warn once about random augmentation."
-    mix = [type(cb).__name__ for cb in learn.cbs if isinstance(cb, MixHandler)]
+    mix = mixers(learn)
     if mix: raise ValueError(f"{mix[0]} mixes pairs of inputs, and a {type(self).__name__} has no outputs for mixed "
                              f"inputs: pass the live teacher (learn.distill(teacher)), or use kdbook's keyed mixing "
                              "(KeyedMixUp, KeyedCutMix) with a ViewCache built for it (ViewCache.from_teacher(..., mix=...))")

@@ -15,14 +15,14 @@ from fastcore.meta import delegates
 from fastai.callback.core import Callback
 from fastai.callback.hook import hook_output
 from fastai.callback.training import GradientAccumulation
-from fastai.callback.mixup import MixHandler
 from fastai.data.load import DataLoader
 from fastai.learner import Learner, ValueMetric
 from fastai.torch_core import get_model, find_bs
 from fastai.metrics import accuracy
 import fastai.callback.schedule  # noqa: F401 (Learner.fit_one_cycle, which users of the callbacks expect)
 from .losses import SoftTargetLoss, FitNetLoss, LabelledCrossEntropy, check_weights, check_temperature, loss_needs
-from .teacher import teacher_source, LiveTeacher, batch_indices, pick_logits, n_inputs, loader_tfms
+from .teacher import (teacher_source, LiveTeacher, batch_indices, pick_logits, n_inputs, loader_tfms,
+                            mixers)
 
 # %% auto #0
 __all__ = ['TermMean', 'is_term_column', 'check_weight', 'check_schedule', 'class_rows', 'DistillCallback', 'distill_learner',
@@ -109,7 +109,7 @@ class DistillCallback(Callback):
             if want is not None and have != want:
                 raise ValueError(f"the {type(self.source).__name__}'s targets were drawn for T={want} but the loss trains at "
                                  f"T={have}: distil at T={want}, or rebuild the cache for this temperature")
-            mix = [type(cb).__name__ for cb in self.learn.cbs if isinstance(cb, MixHandler)]
+            mix = mixers(self.learn)
             if mix and 'targets' in self.needs:
                 raise ValueError(f"{self.loss!r} uses each sample's label, but {mix[0]} mixes pairs of inputs, whose label is two "
                                  "classes and a weight: distil with a loss that needs no labels (SoftTargetLoss, DIST...)")

@@ -18,12 +18,13 @@ from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders, Datasets, TfmdLists, test_set
 from fastai.torch_core import get_model
 from fastai.vision.augment import RandTransform, Resize
+from fastai.callback.mixup import MixHandler
 from fasttransform import Pipeline
 
 # %% auto #0
 __all__ = ['DETERMINISTIC_TFMS', 'FINGERPRINT_FILE_BYTES', 'FINGERPRINT_SAMPLE', 'FINGERPRINTS', 'PIPELINE_ACC_GAP',
            'loader_indices', 'batch_indices', 'teacher_module', 'pick_logits', 'eval_mode', 'run_teacher',
-           'EnsembleTeacher', 'loader_tfms', 'train_only_tfms', 'plain_train_loader', 'n_inputs', 'dls_vocab',
+           'EnsembleTeacher', 'loader_tfms', 'train_only_tfms', 'mixers', 'plain_train_loader', 'n_inputs', 'dls_vocab',
            'check_same_vocab', 'fingerprint_info', 'fingerprint', 'describe_inputs', 'check_pipeline', 'TeacherSource',
            'LiveTeacher', 'teacher_source']
 
@@ -149,6 +150,13 @@ def train_only_tfms(
         if _draws(o) or (vt is not None and type(o) not in vt):
             if type(o).__name__ not in out: out.append(type(o).__name__)
     return out
+
+def mixers(
+    learn:Learner, # the learner whose callbacks are looked at
+    but:type|tuple=(), # callback classes not to count (kdbook's keyed mixes, which a `ViewCache` can hold)
+) -> list:
+    "Names of `learn`'s callbacks that mix pairs of inputs (fastai's `MixHandler`: `MixUp`, `CutMix`, ...)."
+    return [type(cb).__name__ for cb in learn.cbs if isinstance(cb, MixHandler) and not isinstance(cb, but)]
 
 # %% ../nbs/03a_teacher.ipynb #89e5627b
 def _is_shuffled(dl) -> bool:

@@ -23,7 +23,8 @@ from fastai.vision.core import PILMask, TensorBBox, TensorPoint
 from fastai.vision.augment import RandTransform   # also patches `crop_pad` and `flip_lr` onto images, boxes, points
 from fasttransform import Transform
 from .teacher import (teacher_module, run_teacher, batch_indices, loader_tfms, train_only_tfms, n_inputs,
-                            fingerprint, fingerprint_info, dls_vocab, check_same_vocab, check_pipeline, describe_inputs)
+                            fingerprint, fingerprint_info, dls_vocab, check_same_vocab, check_pipeline, describe_inputs,
+                            mixers)
 from .cache import TeacherCache
 from .data import n_crop_flip_views, crop_flip_params, apply_crop_flip
 
@@ -548,7 +549,7 @@ def keyed_mixes(
 def check_views(self:ViewCache, learn:Learner):
     "Attach the student's keyed transforms and refuse views, or mixes, this cache does not hold."
     k = self.key
-    plain = [type(cb).__name__ for cb in learn.cbs if isinstance(cb, MixHandler) and not isinstance(cb, KeyedMix)]
+    plain = mixers(learn, but=KeyedMix)
     if plain: raise ValueError(f"{plain[0]} mixes random pairs of a batch, and a ViewCache has no outputs for such inputs: "
                                f"train with KeyedMixUp or KeyedCutMix (drawn from seed, epoch and index) and build the "
                                f"cache with the same one (ViewCache.from_teacher(..., mix=...)), or pass the live teacher")
